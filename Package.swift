@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One settings array for every target (Hummingbird's habit): Swift 6 mode, strict concurrency.
+let settings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+  name: "herinner",
+  products: [
+    .executable(name: "herinner", targets: ["herinner"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // Pure: values, policy, calendar, the ladder, WIK and interest, the ports. Foundation only.
+    .target(name: "HerinnerCore", swiftSettings: settings),
+    // Config and invoice sources.
+    .target(name: "HerinnerInput", dependencies: ["HerinnerCore"], swiftSettings: settings),
+    // The system SQLite (libsqlite3-dev).
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // The delivery ledger on a SQLite file.
+    .target(
+      name: "HerinnerLedger", dependencies: ["HerinnerCore", "CSQLite"], swiftSettings: settings),
+    // The command line: the one place where live parts are wired.
+    .executableTarget(
+      name: "herinner",
+      dependencies: [
+        "HerinnerCore", "HerinnerInput", "HerinnerLedger",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: settings),
+    .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerCLITests", dependencies: ["HerinnerCore", "HerinnerLedger"],
+      swiftSettings: settings),
+  ],
+  swiftLanguageModes: [.v6]
+)

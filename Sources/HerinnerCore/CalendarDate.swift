@@ -1,0 +1,146 @@
+/// A calendar day (year-month-day) with no time of day, so no time-zone drift.
+///
+/// Arithmetic works on a day count (days since 1970-01-01, proleptic Gregorian), which keeps
+/// it pure and exact. Pure: reads no clock.
+public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+  public let year: Int
+  public let month: Int
+  public let day: Int
+
+  /// Creates a date; returns nil when the day does not exist (31 April, 29 February 2026).
+  public init?(year: Int, month: Int, day: Int) {
+    guard (1...9999).contains(year), (1...12).contains(month),
+      (1...CalendarDate.daysIn(month: month, year: year)).contains(day)
+    else { return nil }
+    self.year = year
+    self.month = month
+    self.day = day
+  }
+
+  /// The date `dayNumber` days after 1970-01-01 (Howard Hinnant's civil-from-days).
+  public init(dayNumber: Int) {
+    let z = dayNumber + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let d = doy - (153 * mp + 2) / 5 + 1
+    let m = mp < 10 ? mp + 3 : mp - 9
+    self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    self.month = m
+    self.day = d
+  }
+
+  /// Days since 1970-01-01.
+  public var dayNumber: Int {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+  }
+
+  public func adding(days: Int) -> CalendarDate { CalendarDate(dayNumber: dayNumber + days) }
+
+  /// Whole days from `self` to `other` (positive when `other` is later).
+  public func days(until other: CalendarDate) -> Int { other.dayNumber - dayNumber }
+
+  /// ISO weekday: 1 = Monday … 7 = Sunday.
+  public var isoWeekday: Int {
+    let w = (dayNumber + 3) % 7  // 1970-01-01 was a Thursday (3 with Monday = 0).
+    return (w < 0 ? w + 7 : w) + 1
+  }
+
+  public static func isLeap(_ year: Int) -> Bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+  }
+
+  public static func daysIn(month: Int, year: Int) -> Int {
+    switch month {
+    case 2: return isLeap(year) ? 29 : 28
+    case 4, 6, 9, 11: return 30
+    default: return 31
+    }
+  }
+
+  public static func < (a: CalendarDate, b: CalendarDate) -> Bool {
+    (a.year, a.month, a.day) < (b.year, b.month, b.day)
+  }
+
+  /// `YYYY-MM-DD`.
+  public var iso: String {
+    func pad(_ v: Int, _ n: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, n - s.count)) + s
+    }
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+  }
+
+  public var description: String { iso }
+
+  /// Parses `YYYY-MM-DD` or `DD-MM-YYYY` (also with `/` or `.` in the Dutch order). Nil otherwise.
+  public init?(parsing text: String) {
+    let s = text.trimmingSpaces
+    let parts = s.split(omittingEmptySubsequences: false, whereSeparator: { "-/.".contains($0) })
+    guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) })
+    else { return nil }
+    let nums = parts.compactMap { Int($0) }
+    guard nums.count == 3 else { return nil }
+    if parts[0].count == 4, parts[1].count <= 2, parts[2].count <= 2, s.contains("-") {
+      self.init(year: nums[0], month: nums[1], day: nums[2])
+    } else if parts[2].count == 4, parts[0].count <= 2, parts[1].count <= 2 {
+      self.init(year: nums[2], month: nums[1], day: nums[0])
+    } else {
+      return nil
+    }
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    let s = try c.decode(String.self)
+    guard let d = CalendarDate(parsing: s) else {
+      throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a date: \(s)")
+    }
+    self = d
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(iso)
+  }
+
+  static let dutchMonths = [
+    "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+    "oktober", "november", "december",
+  ]
+  static let englishMonths = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+  ]
+
+  /// `28 november 2026` — the Dutch long form letters use.
+  public var dutch: String { "\(day) \(Self.dutchMonths[month - 1]) \(year)" }
+  /// `28 November 2026`.
+  public var english: String { "\(day) \(Self.englishMonths[month - 1]) \(year)" }
+
+  public func formatted(language: Language) -> String {
+    language == .en ? english : dutch
+  }
+}
+
+extension Character {
+  var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+extension StringProtocol {
+  /// Trims spaces, tabs and no-break spaces (what spreadsheets leave around values).
+  public var trimmingSpaces: String {
+    var s = Substring(self)
+    while let f = s.first, f == " " || f == "\t" || f == "\u{00A0}" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\u{00A0}" { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,100 @@
+/// A streaming RFC 4180 reader over bytes: quoted fields (with `""` and line breaks inside),
+/// CRLF or LF, comma or semicolon. Each record reports the line it starts on.
+public struct CSVReader {
+  public let delimiter: UInt8
+  let bytes: [UInt8]
+  var i: Int
+  var line = 1
+
+  public init(bytes: [UInt8], delimiter: UInt8? = nil) {
+    self.bytes = bytes
+    self.i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    self.delimiter = delimiter ?? CSVReader.detectDelimiter(bytes, from: self.i)
+  }
+
+  /// The separator the header line uses most (outside quotes): `;`, `,` or TAB.
+  static func detectDelimiter(_ bytes: [UInt8], from start: Int) -> UInt8 {
+    var counts: [UInt8: Int] = [UInt8(ascii: ";"): 0, UInt8(ascii: ","): 0, 0x09: 0]
+    var quoted = false
+    var j = start
+    while j < bytes.count {
+      let b = bytes[j]
+      if b == UInt8(ascii: "\"") { quoted.toggle() }
+      if !quoted && (b == 0x0A || b == 0x0D) { break }
+      if !quoted, counts[b] != nil { counts[b]! += 1 }
+      j += 1
+    }
+    let best = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key < b.key) }!
+    return best.value == 0 ? UInt8(ascii: ",") : best.key
+  }
+
+  public struct Record {
+    public var line: Int
+    public var fields: [[UInt8]]
+    /// A quote that never closed.
+    public var unterminated = false
+  }
+
+  /// The next record, or nil at the end. Blank lines are skipped.
+  public mutating func next() -> Record? {
+    while i < bytes.count {
+      let startLine = line
+      var fields: [[UInt8]] = []
+      var field: [UInt8] = []
+      var quoted = false
+      var wasQuoted = false
+      var unterminated = false
+      var endOfRecord = false
+      while i < bytes.count && !endOfRecord {
+        let b = bytes[i]
+        if quoted {
+          if b == UInt8(ascii: "\"") {
+            if i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "\"") {
+              field.append(b)
+              i += 2
+              continue
+            }
+            quoted = false
+            i += 1
+            continue
+          }
+          if b == 0x0A { line += 1 }
+          field.append(b)
+          i += 1
+          continue
+        }
+        switch b {
+        case UInt8(ascii: "\""):
+          if field.isEmpty && !wasQuoted {
+            quoted = true
+            wasQuoted = true
+          } else {
+            field.append(b)
+          }
+          i += 1
+        case delimiter:
+          fields.append(field)
+          field = []
+          wasQuoted = false
+          i += 1
+        case 0x0D where i + 1 < bytes.count && bytes[i + 1] == 0x0A:
+          i += 2
+          line += 1
+          endOfRecord = true
+        case 0x0A:
+          i += 1
+          line += 1
+          endOfRecord = true
+        default:
+          field.append(b)
+          i += 1
+        }
+      }
+      if quoted { unterminated = true }
+      fields.append(field)
+      if fields.count == 1 && fields[0].isEmpty && !wasQuoted { continue }  // blank line
+      return Record(line: startLine, fields: fields, unterminated: unterminated)
+    }
+    return nil
+  }
+}

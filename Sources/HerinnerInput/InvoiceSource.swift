@@ -1,0 +1,308 @@
+import Foundation
+import HerinnerCore
+
+/// The fields of an invoice record (CONTRACT.md "Invoice source").
+public enum InvoiceField: String, CaseIterable, Sendable {
+  case number
+  case customerID = "customer_id"
+  case customer, contact, email, kind, issued, due, amount, paid, currency, status, pdf, language,
+    phone, reference
+
+  public static let required: [InvoiceField] = [.number, .customer, .email, .issued, .due, .amount, .pdf]
+}
+
+/// What reading the invoice source gave: the good invoices and a problem per bad row.
+public struct InvoiceLoad: Sendable {
+  public var invoices: [Invoice]
+  /// Bad rows, each naming file, line and field; those rows are skipped.
+  public var problems: [Problem]
+  /// How many records were read.
+  public var records: Int
+}
+
+/// Reads the invoice file (CSV or JSON array) and checks every row.
+///
+/// A bad row is skipped with a problem naming file, line and field, and every other row still
+/// loads. A file that cannot be read, is not a CSV/JSON array, or lacks a required column throws.
+public struct InvoiceSource: Sendable {
+  public var config: InvoiceSourceConfig
+  /// How the file is named in messages.
+  public var displayPath: String
+
+  public init(config: InvoiceSourceConfig, displayPath: String? = nil) {
+    self.config = config
+    self.displayPath = displayPath ?? InvoiceSource.display(config.path)
+  }
+
+  /// A path relative to the working directory when it lies below it.
+  public static func display(_ path: String) -> String {
+    let cwd = FileManager.default.currentDirectoryPath
+    return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
+  }
+
+  public func load() throws(Problems) -> InvoiceLoad {
+    guard let data = FileManager.default.contents(atPath: config.path) else {
+      throw Problems([Problem(file: displayPath, message: "cannot read the invoice file")])
+    }
+    return try parse(bytes: [UInt8](data))
+  }
+
+  public func parse(bytes: [UInt8]) throws(Problems) -> InvoiceLoad {
+    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+    let isJSON =
+      config.path.lowercased().hasSuffix(".json")
+      || (start < bytes.count && bytes[start] == UInt8(ascii: "["))
+    var rows: [Row] = []
+    if isJSON {
+      rows = try jsonRows(bytes)
+    } else {
+      rows = try csvRows(bytes)
+    }
+    var checker = RowChecker(
+      file: displayPath, attachments: config.attachments,
+      attachmentsReal: URL(fileURLWithPath: config.attachments).resolvingSymlinksInPath().path)
+    var invoices: [Invoice] = []
+    var problems: [Problem] = []
+    invoices.reserveCapacity(rows.count)
+    for row in rows {
+      switch checker.invoice(from: row) {
+      case .success(let inv): invoices.append(inv)
+      case .failure(let p): problems.append(contentsOf: p.all)
+      }
+    }
+    // Rows that share a number are all skipped: which one is right is a person's call.
+    var lines: [String: [Int]] = [:]
+    for inv in invoices { lines[inv.number, default: []].append(inv.sourceLine) }
+    let duplicated = lines.filter { $0.value.count > 1 }
+    if !duplicated.isEmpty {
+      invoices.removeAll { inv in
+        guard let all = duplicated[inv.number] else { return false }
+        let others = all.filter { $0 != inv.sourceLine }.map(String.init).joined(separator: ", ")
+        problems.append(
+          Problem(
+            file: displayPath, line: inv.sourceLine, field: "number",
+            message: "duplicate invoice number \"\(inv.number)\" (also on line \(others)); all are skipped"))
+        return true
+      }
+    }
+    problems.sort { ($0.line ?? 0, $0.field ?? "") < ($1.line ?? 0, $1.field ?? "") }
+    return InvoiceLoad(invoices: invoices, problems: problems, records: rows.count)
+  }
+
+  /// One raw record: field → text (nil when absent), or a problem found while reading it.
+  struct Row {
+    var line: Int
+    var values: [InvoiceField: String]
+    var problems: [Problem] = []
+  }
+
+  func headerName(for field: InvoiceField) -> String {
+    (config.columns[field.rawValue] ?? field.rawValue)
+  }
+
+  static func normal(_ s: String) -> String { s.trimmingSpaces.lowercased() }
+
+  func csvRows(_ bytes: [UInt8]) throws(Problems) -> [Row] {
+    var reader = CSVReader(bytes: bytes)
+    guard let header = reader.next() else {
+      throw Problems([Problem(file: displayPath, line: 1, message: "the file is empty: no header row")])
+    }
+    var index: [InvoiceField: Int] = [:]
+    let names = header.fields.map { Self.normal(String(decoding: $0, as: UTF8.self)) }
+    for field in InvoiceField.allCases {
+      if let i = names.firstIndex(of: Self.normal(headerName(for: field))) { index[field] = i }
+    }
+    let missing = InvoiceField.required.filter { index[$0] == nil }
+    if !missing.isEmpty {
+      throw Problems(
+        missing.map {
+          Problem(
+            file: displayPath, line: header.line, field: $0.rawValue,
+            message: "required column \"\(headerName(for: $0))\" missing from the header")
+        })
+    }
+    var rows: [Row] = []
+    while let rec = reader.next() {
+      var row = Row(line: rec.line, values: [:])
+      if rec.unterminated {
+        row.problems.append(
+          Problem(file: displayPath, line: rec.line, message: "a quoted field is never closed"))
+      }
+      for (field, i) in index where i < rec.fields.count {
+        guard let s = String(validating: rec.fields[i], as: UTF8.self) else {
+          row.problems.append(
+            Problem(file: displayPath, line: rec.line, field: field.rawValue, message: "not valid UTF-8"))
+          continue
+        }
+        row.values[field] = s
+      }
+      rows.append(row)
+    }
+    return rows
+  }
+
+  func jsonRows(_ bytes: [UInt8]) throws(Problems) -> [Row] {
+    let root: JSONNode
+    do {
+      root = try JSONParser.parse(bytes)
+    } catch {
+      throw Problems([Problem(file: displayPath, line: error.line, message: "invalid JSON: \(error.message)")])
+    }
+    guard case .array(let items) = root.value else {
+      throw Problems([Problem(file: displayPath, line: root.line, message: "expected a JSON array of invoices")])
+    }
+    var rows: [Row] = []
+    for item in items {
+      var row = Row(line: item.line, values: [:])
+      guard case .object(let members) = item.value else {
+        row.problems.append(
+          Problem(file: displayPath, line: item.line, message: "expected an object, found \(item.value.typeName)"))
+        rows.append(row)
+        continue
+      }
+      for field in InvoiceField.allCases {
+        let name = Self.normal(headerName(for: field))
+        guard let node = members.last(where: { Self.normal($0.key) == name })?.value else { continue }
+        switch node.value {
+        case .string(let s): row.values[field] = s
+        case .number(let n): row.values[field] = n
+        case .null: break
+        default:
+          row.problems.append(
+            Problem(
+              file: displayPath, line: node.line, field: field.rawValue,
+              message: "expected a string or number, found \(node.value.typeName)"))
+        }
+      }
+      rows.append(row)
+    }
+    return rows
+  }
+}
+
+/// The checks every row passes before it may reach a letter (CONTRACT.md "Invoice source").
+struct RowChecker {
+  let file: String
+  let attachments: String
+  let attachmentsReal: String
+
+  func invoice(from row: InvoiceSource.Row) -> Result<Invoice, Problems> {
+    var problems = row.problems
+    func fail(_ field: InvoiceField, _ message: String) {
+      problems.append(Problem(file: file, line: row.line, field: field.rawValue, message: message))
+    }
+    var v: [InvoiceField: String] = [:]
+    for (field, raw) in row.values {
+      if let bad = raw.unicodeScalars.first(where: { ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F }) {
+        let name =
+          bad.value == 0x0A ? "line feed (LF)" : bad.value == 0x0D ? "carriage return (CR)"
+          : "U+" + String(bad.value, radix: 16, uppercase: true)
+        fail(field, "control character \(name) not allowed")
+        continue
+      }
+      let t = raw.trimmingSpaces
+      if !t.isEmpty { v[field] = t }
+    }
+    for field in InvoiceField.required where v[field] == nil && !problems.contains(where: { $0.field == field.rawValue }) {
+      fail(field, "missing (required)")
+    }
+    let currency = v[.currency]?.uppercased() ?? "EUR"
+    if v[.currency] != nil && !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isLetter }) {
+      fail(.currency, "not a currency code: \"\(v[.currency]!)\"")
+    }
+    func date(_ f: InvoiceField) -> CalendarDate? {
+      guard let s = v[f] else { return nil }
+      guard let d = CalendarDate(parsing: s) else {
+        fail(f, "not a date (YYYY-MM-DD or DD-MM-YYYY): \"\(s)\"")
+        return nil
+      }
+      return d
+    }
+    func money(_ f: InvoiceField) -> Money? {
+      guard let s = v[f] else { return nil }
+      do {
+        let m = try Money.parse(s, currency: currency)
+        if m.cents < 0 {
+          fail(f, "must not be negative: \"\(s)\"")
+          return nil
+        }
+        return m
+      } catch {
+        let why: String
+        switch error {
+        case .ambiguous: why = "ambiguous amount (write 1234,00 or 1.234,00)"
+        case .tooManyDecimals: why = "more than two decimals"
+        default: why = "not an amount"
+        }
+        fail(f, "\(why): \"\(s)\"")
+        return nil
+      }
+    }
+    let issued = date(.issued)
+    let due = date(.due)
+    let amount = money(.amount)
+    let paid = money(.paid)
+    if let e = v[.email], !EmailAddress.isValid(e) { fail(.email, "not a valid email address: \"\(e)\"") }
+    var kind = CustomerKind.business
+    if let k = v[.kind] {
+      switch k.lowercased() {
+      case "business", "zakelijk", "b2b": kind = .business
+      case "consumer", "particulier", "b2c": kind = .consumer
+      default: fail(.kind, "must be business or consumer, found \"\(k)\"")
+      }
+    }
+    var status = InvoiceStatus.open
+    if let s = v[.status] {
+      if let st = InvoiceStatus(rawValue: s.lowercased()) { status = st } else {
+        fail(.status, "unknown status \"\(s)\" (open, paid, credited, disputed, payment-plan, on-hold)")
+      }
+    }
+    var language = Language.nl
+    if let l = v[.language] {
+      if let lang = Language(rawValue: l.lowercased()) { language = lang } else {
+        fail(.language, "must be nl or en, found \"\(l)\"")
+      }
+    }
+    var reference: String? = nil
+    if let r = v[.reference] {
+      let digits = r.filter { $0 != " " && $0 != "." }
+      if digits.allSatisfy(\.isNumber) && (7...16).contains(digits.count) { reference = digits } else {
+        fail(.reference, "a betalingskenmerk has 7 to 16 digits, found \"\(r)\"")
+      }
+    }
+    if let pdf = v[.pdf], let why = attachmentProblem(pdf) { fail(.pdf, why) }
+    guard problems.isEmpty, let number = v[.number], let customer = v[.customer],
+      let email = v[.email], let issued, let due, let amount, let pdf = v[.pdf]
+    else { return .failure(Problems(problems)) }
+    return .success(
+      Invoice(
+        number: number, customerID: v[.customerID], customer: customer, contact: v[.contact],
+        email: email, kind: kind, issued: issued, due: due, amount: amount,
+        paid: paid ?? Money(cents: 0, currency: currency), status: status, pdf: pdf,
+        language: language, phone: v[.phone], reference: reference, sourceLine: row.line))
+  }
+
+  /// Why `pdf` may not be attached: it must name an existing file inside the attachments folder
+  /// (no absolute path, no `..`, no symlink out).
+  func attachmentProblem(_ pdf: String) -> String? {
+    if pdf.hasPrefix("/") || pdf.hasPrefix("\\") || pdf.contains(":") && pdf.first?.isLetter == true && pdf.dropFirst().first == ":" {
+      return "absolute path not allowed: \"\(pdf)\" (name a file inside the attachments folder)"
+    }
+    let parts = pdf.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+    if parts.contains("..") {
+      return "path leaves the attachments folder: \"\(pdf)\""
+    }
+    let full = (attachments as NSString).appendingPathComponent(pdf)
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else {
+      return "file not found in the attachments folder: \"\(pdf)\""
+    }
+    if isDir.boolValue { return "is a folder, not a file: \"\(pdf)\"" }
+    let real = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+    if !(real.hasPrefix(attachmentsReal + "/")) {
+      return "path leaves the attachments folder (symbolic link): \"\(pdf)\""
+    }
+    return nil
+  }
+}
