@@ -12,29 +12,40 @@ let package = Package(
     .executable(name: "herinner", targets: ["herinner"])
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
   ],
   targets: [
     // Pure: values, policy, calendar, the ladder, WIK and interest, the ports. Foundation only.
     .target(name: "HerinnerCore", swiftSettings: settings),
     // Config and invoice sources.
     .target(name: "HerinnerInput", dependencies: ["HerinnerCore"], swiftSettings: settings),
+    // Templates → letter, and the MIME composer. Pure.
+    .target(
+      name: "HerinnerLetters",
+      dependencies: ["HerinnerCore", .product(name: "Mustache", package: "swift-mustache")],
+      swiftSettings: settings),
     // The system SQLite (libsqlite3-dev).
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // The delivery ledger on a SQLite file.
     .target(
       name: "HerinnerLedger", dependencies: ["HerinnerCore", "CSQLite"], swiftSettings: settings),
+    // The night: decide, render, record, send, record; resend; export. Sees only the ports.
+    .target(
+      name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"], swiftSettings: settings),
     // The command line: the one place where live parts are wired.
     .executableTarget(
       name: "herinner",
       dependencies: [
-        "HerinnerCore", "HerinnerInput", "HerinnerLedger",
+        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerLettersTests", dependencies: ["HerinnerLetters"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
     .testTarget(

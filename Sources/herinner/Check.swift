@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HerinnerCore
 import HerinnerInput
+import HerinnerLetters
 
 /// `herinner check`: every problem in config, invoice source and attachments, with its place.
 struct Check: ParsableCommand {
@@ -32,7 +33,14 @@ struct Check: ParsableCommand {
   }
 }
 
-/// The templates' checks; the letters add theirs here.
+/// The templates' checks: every template loads and uses only known variables.
 enum TemplateCheck {
-  static func problems(_ config: Config) -> [Problem] { [] }
+  static func problems(_ config: Config) -> [Problem] {
+    do {
+      _ = try TemplateSet.load(folder: config.templates)
+      return []
+    } catch {
+      return error.all
+    }
+  }
 }

@@ -1,0 +1,333 @@
+import Foundation
+import HerinnerCore
+
+/// A mailbox: an optional display name and an address.
+public struct MailAddress: Sendable, Hashable {
+  public var name: String?
+  public var address: String
+  public init(_ address: String, name: String? = nil) {
+    self.address = address
+    self.name = name
+  }
+}
+
+public struct Attachment: Sendable, Hashable {
+  public var filename: String
+  public var contentType: String
+  public var data: [UInt8]
+  public init(filename: String, contentType: String = "application/pdf", data: [UInt8]) {
+    self.filename = filename
+    self.contentType = contentType
+    self.data = data
+  }
+}
+
+/// Everything a message says, before it becomes bytes.
+public struct OutgoingMessage: Sendable {
+  public var from: MailAddress
+  public var to: [MailAddress]
+  public var replyTo: MailAddress?
+  public var subject: String
+  public var date: Date
+  public var timeZone: TimeZone
+  public var messageID: String
+  public var inReplyTo: String?
+  public var references: [String]
+  /// `Auto-Submitted: auto-generated` (RFC 3834) on nightly sends; not on a manual resend.
+  public var autoSubmitted: Bool
+  public var text: String
+  public var html: String?
+  public var attachments: [Attachment]
+
+  public init(
+    from: MailAddress, to: [MailAddress], replyTo: MailAddress? = nil, subject: String, date: Date,
+    timeZone: TimeZone, messageID: String, inReplyTo: String? = nil, references: [String] = [],
+    autoSubmitted: Bool = true, text: String, html: String? = nil, attachments: [Attachment] = []
+  ) {
+    self.from = from
+    self.to = to
+    self.replyTo = replyTo
+    self.subject = subject
+    self.date = date
+    self.timeZone = timeZone
+    self.messageID = messageID
+    self.inReplyTo = inReplyTo
+    self.references = references
+    self.autoSubmitted = autoSubmitted
+    self.text = text
+    self.html = html
+    self.attachments = attachments
+  }
+}
+
+public struct MIMEError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public var description: String { message }
+}
+
+/// A pure RFC 5322 / MIME composer: CRLF, no line over 998 octets (76 in bodies), RFC 2047
+/// encoded words for non-ASCII headers, RFC 2231 file names, quoted-printable UTF-8 text,
+/// base64 attachments. Deterministic given its boundary generator. Refuses any header value
+/// containing CR or LF (defence in depth behind the input checks).
+public struct MIMEComposer: Sendable {
+  public var boundary: @Sendable (Int) -> String
+
+  public init(boundary: @escaping @Sendable (Int) -> String = MIMEComposer.randomBoundary) {
+    self.boundary = boundary
+  }
+
+  /// `=_` cannot occur in quoted-printable or base64 output, so the boundary never collides.
+  public static let randomBoundary: @Sendable (Int) -> String = { n in
+    let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+    return "=_herinner_\(n)_" + String((0..<24).map { _ in alphabet.randomElement()! })
+  }
+
+  public func compose(_ m: OutgoingMessage) throws(MIMEError) -> [UInt8] {
+    var h = HeaderWriter()
+    try h.add("Date", Self.rfc5322Date(m.date, m.timeZone))
+    try h.add("From", try Self.mailbox(m.from))
+    guard !m.to.isEmpty else { throw MIMEError(message: "a message needs a recipient") }
+    try h.add("To", try m.to.map(Self.mailbox).joined(separator: ", "))
+    if let r = m.replyTo { try h.add("Reply-To", try Self.mailbox(r)) }
+    try Self.checkNoLineBreak(m.subject, "Subject")
+    try h.add("Subject", Self.unstructured(m.subject))
+    try h.add("Message-ID", try Self.msgID(m.messageID))
+    if let r = m.inReplyTo { try h.add("In-Reply-To", try Self.msgID(r)) }
+    if !m.references.isEmpty {
+      try h.add("References", try m.references.map(Self.msgID).joined(separator: " "))
+    }
+    if m.autoSubmitted { try h.add("Auto-Submitted", "auto-generated") }
+    try h.add("MIME-Version", "1.0")
+
+    let textPart = Self.textPart(m.text, subtype: "plain")
+    var bodyPart: [UInt8]
+    if let html = m.html {
+      let b = boundary(2)
+      bodyPart = Array("Content-Type: multipart/alternative;\r\n boundary=\"\(b)\"\r\n\r\n".utf8)
+      bodyPart += Self.multipartBody(b, [textPart, Self.textPart(html, subtype: "html")])
+    } else {
+      bodyPart = textPart
+    }
+    var out = h.bytes
+    if m.attachments.isEmpty {
+      out += bodyPart
+    } else {
+      let b = boundary(1)
+      out += Array("Content-Type: multipart/mixed;\r\n boundary=\"\(b)\"\r\n\r\n".utf8)
+      var parts = [bodyPart]
+      for a in m.attachments { parts.append(try Self.attachmentPart(a)) }
+      out += Self.multipartBody(b, parts)
+    }
+    return out
+  }
+
+  static func multipartBody(_ boundary: String, _ parts: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = Array("This is a multi-part message in MIME format.\r\n".utf8)
+    for p in parts {
+      out += Array("--\(boundary)\r\n".utf8)
+      out += p
+      if out.last != 0x0A { out += [0x0D, 0x0A] }
+    }
+    out += Array("--\(boundary)--\r\n".utf8)
+    return out
+  }
+
+  static func textPart(_ text: String, subtype: String) -> [UInt8] {
+    Array("Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
+      + QuotedPrintable.encode(text) + [0x0D, 0x0A]
+  }
+
+  static func attachmentPart(_ a: Attachment) throws(MIMEError) -> [UInt8] {
+    guard !a.contentType.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\"" }) else {
+      throw MIMEError(message: "bad content type")
+    }
+    let name = try RFC2231.parameter("name", a.filename)
+    let filename = try RFC2231.parameter("filename", a.filename)
+    var out = Array("Content-Type: \(a.contentType);\r\n \(name)\r\n".utf8)
+    out += Array("Content-Disposition: attachment;\r\n \(filename)\r\n".utf8)
+    out += Array("Content-Transfer-Encoding: base64\r\n\r\n".utf8)
+    let b64 = Array(Data(a.data).base64EncodedString().utf8)
+    var i = 0
+    while i < b64.count {
+      out += b64[i..<min(i + 76, b64.count)]
+      out += [0x0D, 0x0A]
+      i += 76
+    }
+    return out
+  }
+
+  /// `Tue, 01 Dec 2026 09:00:00 +0100` in the configured zone.
+  public static func rfc5322Date(_ date: Date, _ zone: TimeZone) -> String {
+    var cal = Calendar(identifier: .gregorian)
+    cal.timeZone = zone
+    let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let offset = zone.secondsFromGMT(for: date) / 60
+    func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    let sign = offset < 0 ? "-" : "+"
+    return "\(days[c.weekday! - 1]), \(p(c.day!)) \(months[c.month! - 1]) \(c.year!) \(p(c.hour!)):\(p(c.minute!)):\(p(c.second!)) \(sign)\(p(abs(offset) / 60))\(p(abs(offset) % 60))"
+  }
+
+  static func checkNoLineBreak(_ s: String, _ what: String) throws(MIMEError) {
+    if s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+      throw MIMEError(message: "\(what) contains a line break or control character: refused")
+    }
+  }
+
+  static func msgID(_ id: String) throws(MIMEError) -> String {
+    try checkNoLineBreak(id, "Message-ID")
+    let bare = id.hasPrefix("<") && id.hasSuffix(">") ? String(id.dropFirst().dropLast()) : id
+    guard bare.contains("@"), !bare.contains(where: { $0 == " " || $0 == "<" || $0 == ">" }), bare.allSatisfy(\.isASCII) else {
+      throw MIMEError(message: "not a Message-ID: \(id)")
+    }
+    return "<\(bare)>"
+  }
+
+  /// `"Studio Vermeer B.V." <a@b.nl>` or `=?utf-8?B?…?= <a@b.nl>`.
+  static func mailbox(_ a: MailAddress) throws(MIMEError) -> String {
+    try checkNoLineBreak(a.address, "address")
+    guard a.address.allSatisfy({ $0.isASCII && $0 != " " && $0 != "<" && $0 != ">" && $0 != "," && $0 != "\"" }),
+      a.address.contains("@")
+    else { throw MIMEError(message: "not an address: \(a.address)") }
+    guard let name = a.name, !name.isEmpty else { return a.address }
+    try checkNoLineBreak(name, "display name")
+    if name.allSatisfy({ $0.isASCII }) {
+      let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      return "\"\(escaped)\" <\(a.address)>"
+    }
+    return EncodedWord.encode(name).joined(separator: "\r\n ") + " <\(a.address)>"
+  }
+
+  /// An unstructured header value (Subject): plain when ASCII, else RFC 2047 encoded words.
+  static func unstructured(_ s: String) -> String {
+    if s.allSatisfy({ $0.isASCII }) && !s.contains("=?") { return s }
+    return EncodedWord.encode(s).joined(separator: "\r\n ")
+  }
+}
+
+/// Writes headers with folding at whitespace so lines stay under 78 characters where possible
+/// and never reach 998.
+struct HeaderWriter {
+  var bytes: [UInt8] = []
+
+  mutating func add(_ name: String, _ value: String) throws(MIMEError) {
+    // Values may carry our own folds (CRLF SP); anything else with CR or LF is refused.
+    let unfolded = value.replacingOccurrences(of: "\r\n ", with: "\u{0}")
+    if unfolded.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+      throw MIMEError(message: "header \(name) contains a line break: refused")
+    }
+    var line = "\(name): "
+    var out = ""
+    for (i, segment) in unfolded.split(separator: "\u{0}", omittingEmptySubsequences: false).enumerated() {
+      if i > 0 {
+        out += line + "\r\n"
+        line = " "
+      }
+      for (j, word) in segment.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+        if j > 0 {
+          if line.utf8.count + 1 + word.utf8.count > 78 && line.trimmingCharacters(in: .whitespaces).count > 0 && !(line.hasSuffix(": ")) {
+            out += line + "\r\n"
+            line = " " + word
+          } else {
+            line += " " + word
+          }
+        } else {
+          line += word
+        }
+      }
+    }
+    out += line + "\r\n"
+    if out.split(separator: "\r\n").contains(where: { $0.utf8.count > 998 }) {
+      throw MIMEError(message: "header \(name) has a word longer than 998 octets")
+    }
+    bytes += Array(out.utf8)
+  }
+}
+
+/// RFC 2047 B-encoded words, each at most 75 characters, split only between characters.
+enum EncodedWord {
+  static func encode(_ s: String) -> [String] {
+    var words: [String] = []
+    var chunk: [UInt8] = []
+    for ch in s {
+      let b = Array(String(ch).utf8)
+      if chunk.count + b.count > 45 {  // 45 bytes → 60 base64 chars + 12 = 72 ≤ 75
+        words.append(word(chunk))
+        chunk = []
+      }
+      chunk += b
+    }
+    if !chunk.isEmpty { words.append(word(chunk)) }
+    return words
+  }
+
+  static func word(_ bytes: [UInt8]) -> String { "=?utf-8?B?" + Data(bytes).base64EncodedString() + "?=" }
+}
+
+/// RFC 2231 parameters: `filename="a.pdf"` for plain ASCII, else `filename*=utf-8''…`.
+enum RFC2231 {
+  static func parameter(_ name: String, _ value: String) throws(MIMEError) -> String {
+    try MIMEComposer.checkNoLineBreak(value, "file name")
+    let plain = value.allSatisfy { $0.isASCII && $0 != "\"" && $0 != "\\" }
+    if plain && value.utf8.count < 60 { return "\(name)=\"\(value)\"" }
+    var encoded = ""
+    for b in value.utf8 {
+      let c = Character(Unicode.Scalar(b))
+      if b < 0x80 && (c.isLetter || c.isNumber || "!#$&+-.^_`|~".contains(c)) {
+        encoded.append(c)
+      } else {
+        encoded += String(format: "%%%02X", b)
+      }
+    }
+    // Continuations (name*0*=…;\r\n name*1*=…) keep every line short.
+    if encoded.count <= 60 { return "\(name)*=utf-8''\(encoded)" }
+    var parts: [String] = []
+    var rest = Substring(encoded)
+    while !rest.isEmpty {
+      var cut = rest.index(rest.startIndex, offsetBy: min(60, rest.count))
+      // Never split a %XX escape.
+      if let pct = rest[..<cut].lastIndex(of: "%"), rest.distance(from: pct, to: cut) < 3 { cut = pct }
+      parts.append(String(rest[..<cut]))
+      rest = rest[cut...]
+    }
+    return parts.enumerated().map { i, p in "\(name)*\(i)*=" + (i == 0 ? "utf-8''" : "") + p }
+      .joined(separator: ";\r\n ")
+  }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) of UTF-8 text: CRLF hard breaks, soft breaks under 76,
+/// trailing white space encoded, and `From ` / `.` at a line's start encoded so no transport
+/// mangles it.
+public enum QuotedPrintable {
+  public static func encode(_ text: String) -> [UInt8] {
+    let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    var out: [UInt8] = []
+    let hex = Array("0123456789ABCDEF".utf8)
+    let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
+    for (li, line) in lines.enumerated() {
+      let bytes = Array(line.utf8)
+      var current: [UInt8] = []
+      for (i, b) in bytes.enumerated() {
+        var token: [UInt8]
+        let isLast = i == bytes.count - 1
+        let atStart = current.isEmpty && i == 0
+        if b == 0x3D || b > 0x7E || (b < 0x20 && b != 0x09) || ((b == 0x20 || b == 0x09) && isLast)
+          || (atStart && (b == 0x2E || (b == 0x46 && bytes.starts(with: Array("From ".utf8)))))
+        {
+          token = [0x3D, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+        } else {
+          token = [b]
+        }
+        if current.count + token.count > 75 {
+          out += current + [0x3D, 0x0D, 0x0A]
+          current = []
+        }
+        current += token
+      }
+      out += current
+      if li < lines.count - 1 { out += [0x0D, 0x0A] }
+    }
+    return out
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HerinnerCore
+
+/// Turns a letter into the exact bytes that go out: rendered text and HTML, headers, the PDFs.
+/// Pure given its injected clock value, ID generator and attachment reader.
+public struct MessageBuilder: Sendable {
+  public var templates: TemplateSet
+  public var composer: MIMEComposer
+  public var timeZone: TimeZone
+  /// Reads an attachment by its path relative to the attachments folder.
+  public var readAttachment: @Sendable (String) throws -> [UInt8]
+  /// A unique token for Message-IDs.
+  public var uniqueToken: @Sendable () -> String
+
+  public init(
+    templates: TemplateSet, composer: MIMEComposer = MIMEComposer(), timeZone: TimeZone,
+    readAttachment: @escaping @Sendable (String) throws -> [UInt8],
+    uniqueToken: @escaping @Sendable () -> String = { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description }
+  ) {
+    self.templates = templates
+    self.composer = composer
+    self.timeZone = timeZone
+    self.readAttachment = readAttachment
+    self.uniqueToken = uniqueToken
+  }
+
+  public struct Built: Sendable {
+    public var message: OutgoingMessage
+    public var rendered: RenderedLetter
+    public var bytes: [UInt8]
+  }
+
+  public struct BuildError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(description: String) { self.description = description }
+  }
+
+  /// A Message-ID on the company's domain that names the step and invoices, plus a unique token.
+  public func messageID(for letter: Letter) -> String {
+    let numbers = letter.invoices.map(\.number).joined(separator: "+")
+    let safe = String(numbers.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" || $0 == ".") ? $0 : "_" }.prefix(80))
+    let date = letter.date.iso.replacingOccurrences(of: "-", with: "")
+    return "<herinner.\(letter.step.rawValue).\(safe).\(date).\(uniqueToken())@\(letter.sender.domain)>"
+  }
+
+  public func build(
+    _ letter: Letter, to recipients: [String], date: Date, messageID: String? = nil,
+    inReplyTo: String? = nil, references: [String] = [], autoSubmitted: Bool = true
+  ) throws -> Built {
+    let rendered: RenderedLetter
+    do { rendered = try templates.render(letter) } catch {
+      throw BuildError(description: error.description)
+    }
+    var attachments: [Attachment] = []
+    for inv in letter.invoices {
+      do {
+        attachments.append(Attachment(filename: (inv.pdf as NSString).lastPathComponent, data: try readAttachment(inv.pdf)))
+      } catch {
+        throw BuildError(description: "invoice \(inv.number): cannot read attachment \(inv.pdf): \(error)")
+      }
+    }
+    let s = letter.sender
+    let m = OutgoingMessage(
+      from: MailAddress(s.email, name: s.name), to: recipients.map { MailAddress($0, name: letter.first.customer) },
+      replyTo: s.replyTo.map { MailAddress($0, name: s.name) }, subject: rendered.subject, date: date,
+      timeZone: timeZone, messageID: messageID ?? self.messageID(for: letter), inReplyTo: inReplyTo,
+      references: references, autoSubmitted: autoSubmitted, text: rendered.text, html: rendered.html,
+      attachments: attachments)
+    do {
+      return Built(message: m, rendered: rendered, bytes: try composer.compose(m))
+    } catch {
+      throw BuildError(description: "invoice \(letter.first.number): \(error.description)")
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HerinnerCore
+import Testing
+
+@testable import HerinnerLetters
+
+@Suite struct MIMETests {
+  func message(subject: String = "Herinnering: factuur 2026-0042", name: String = "Zoë Šimić-Ørsted", html: String? = "<p>Hallo</p>", filename: String = "factuur-2026-0042.pdf") -> OutgoingMessage {
+    OutgoingMessage(
+      from: MailAddress("administratie@studiovermeer.nl", name: "Studio Vermeer B.V."),
+      to: [MailAddress("zoe@example.nl", name: name)],
+      replyTo: MailAddress("administratie@studiovermeer.nl", name: "Studio Vermeer B.V."),
+      subject: subject, date: fixedDate, timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      messageID: "<a.b@studiovermeer.nl>", inReplyTo: "<first@studiovermeer.nl>", references: ["<first@studiovermeer.nl>"],
+      text: "Geachte mevrouw,\n\nOpenstaand: € 1.234,56 — graag vóór 15 december.\nFrom here on a line that starts with From.\n. a dot line\nA line with trailing space \n" + String(repeating: "lang ", count: 60),
+      html: html, attachments: [Attachment(filename: filename, data: (0..<70_000).map { UInt8(($0 * 7) % 256) })])
+  }
+
+  @Test func pythonParsesItWithoutDefectsAndEverythingRoundTrips() throws {
+    let longSubject = "Aanmaning: facturen 2026-0111, 2026-0112, 2026-0113 en 2026-0114 — Zoë Šimić-Ørsted, Keizersgracht"
+    let m = message(subject: longSubject, filename: "factuur Zoë 2026-0042 met een hele lange naam die doorloopt tot ver voorbij de regel.pdf")
+    let bytes = try MIMEComposer().compose(m)
+    let r = try #require(try pythonParse([bytes]).first)
+    #expect((r["defects"] as? [String]) == [])
+    #expect(r["subject"] as? String == longSubject)
+    #expect(r["to_name"] as? String == "Zoë Šimić-Ørsted")
+    #expect(r["from_name"] as? String == "Studio Vermeer B.V.")
+    #expect(r["in_reply_to"] as? String == "<first@studiovermeer.nl>")
+    #expect(r["date"] as? String == "Tue, 01 Dec 2026 09:00:00 +0100")
+    #expect(r["auto_submitted"] as? String == "auto-generated")
+    #expect(r["mime_version"] as? String == "1.0")
+    #expect(r["content_type"] as? String == "multipart/mixed")
+    #expect((r["max_line"] as? Int ?? 999) <= 998)
+    #expect(r["bare_lf"] as? Int == 0)
+    let parts = r["parts"] as? [[String: Any]] ?? []
+    #expect(parts.map { $0["type"] as? String } == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"])
+    let decoded = (parts[2]["text"] as? String ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+    #expect(decoded.hasPrefix(m.text) && decoded.dropFirst(m.text.count).allSatisfy { $0 == "\n" })
+    let pdf = parts[4]
+    #expect(pdf["filename"] as? String == "factuur Zoë 2026-0042 met een hele lange naam die doorloopt tot ver voorbij de regel.pdf")
+    #expect(pdf["size"] as? Int == 70_000)
+    #expect(pdf["sha256"] as? String == sha256Hex(m.attachments[0].data))
+    // The subject really is longer than one header line, folded.
+    let head = String(decoding: bytes.prefix(2000), as: UTF8.self)
+    #expect(head.contains("Subject: =?utf-8?B?"))
+    #expect(head.components(separatedBy: "\r\n ").count > 2)
+  }
+
+  @Test func everyLineEndsInCRLFAndBodyLinesStayShort() throws {
+    let bytes = try MIMEComposer().compose(message())
+    let text = String(decoding: bytes, as: UTF8.self)
+    #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
+    for line in text.components(separatedBy: "\r\n") { #expect(line.utf8.count <= 78, "\(line)") }
+    // A line that starts with "From " or "." is encoded, so no transport mangles it.
+    #expect(text.contains("=46rom here on"))
+    #expect(text.contains("=2E a dot line"))
+    #expect(text.contains("trailing space=20"))
+  }
+
+  @Test(arguments: [
+    ("subject", "Herinnering\r\nBcc: victim@example.com"), ("name", "Evil\nBcc: x@y.z"), ("filename", "a\r\nb.pdf"),
+    ("subject", "bell \u{07}"),
+  ])
+  func refusesLineBreaksInHeaders(_ field: String, _ value: String) {
+    var m = message()
+    switch field {
+    case "subject": m.subject = value
+    case "name": m.to[0].name = value
+    default: m.attachments[0].filename = value
+    }
+    #expect(throws: MIMEError.self) { try MIMEComposer().compose(m) }
+  }
+
+  @Test func refusesBadAddressesAndMessageIDs() {
+    var m = message()
+    m.to = [MailAddress("a@b.nl>, <c@d.nl")]
+    #expect(throws: MIMEError.self) { try MIMEComposer().compose(m) }
+    m = message()
+    m.messageID = "no-at-sign"
+    #expect(throws: MIMEError.self) { try MIMEComposer().compose(m) }
+  }
+
+  @Test func deterministicWithInjectedBoundaries() throws {
+    let c = MIMEComposer(boundary: { "=_fixed_\($0)" })
+    #expect(try c.compose(message()) == (try c.compose(message())))
+  }
+
+  @Test func textOnlyMessageHasNoAlternativePart() throws {
+    let bytes = try MIMEComposer().compose(message(html: nil))
+    let r = try #require(try pythonParse([bytes]).first)
+    let parts = r["parts"] as? [[String: Any]] ?? []
+    #expect(parts.map { $0["type"] as? String } == ["multipart/mixed", "text/plain", "application/pdf"])
+  }
+}
+
+func sha256Hex(_ bytes: [UInt8]) -> String {
+  // A tiny SHA-256 so the test does not trust any one library for the comparison.
+  var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+  let k: [UInt32] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  ]
+  var msg = bytes
+  let bitLen = UInt64(bytes.count) * 8
+  msg.append(0x80)
+  while msg.count % 64 != 56 { msg.append(0) }
+  for i in (0..<8).reversed() { msg.append(UInt8((bitLen >> (UInt64(i) * 8)) & 0xff)) }
+  func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+  for chunk in stride(from: 0, to: msg.count, by: 64) {
+    var w = [UInt32](repeating: 0, count: 64)
+    for i in 0..<16 {
+      w[i] = UInt32(msg[chunk + 4 * i]) << 24 | UInt32(msg[chunk + 4 * i + 1]) << 16 | UInt32(msg[chunk + 4 * i + 2]) << 8 | UInt32(msg[chunk + 4 * i + 3])
+    }
+    for i in 16..<64 {
+      let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+      let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+      w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+    }
+    var (a, b, c, dd, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+    for i in 0..<64 {
+      let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+      let ch = (e & f) ^ (~e & g)
+      let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+      let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+      let maj = (a & b) ^ (a & c) ^ (b & c)
+      let t2 = s0 &+ maj
+      (hh, g, f, e, dd, c, b, a) = (g, f, e, dd &+ t1, c, b, a, t1 &+ t2)
+    }
+    h = [h[0] &+ a, h[1] &+ b, h[2] &+ c, h[3] &+ dd, h[4] &+ e, h[5] &+ f, h[6] &+ g, h[7] &+ hh]
+  }
+  return h.map { String(format: "%08x", $0) }.joined()
+}
