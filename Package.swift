@@ -30,6 +30,9 @@ let package = Package(
     // The delivery ledger on a SQLite file.
     .target(
       name: "HerinnerLedger", dependencies: ["HerinnerCore", "CSQLite"], swiftSettings: settings),
+    // libcurl (libcurl4-openssl-dev) and the SMTP transport on it.
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // The night: decide, render, record, send, record; resend; export. Sees only the ports.
     .target(
       name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"], swiftSettings: settings),
@@ -37,7 +40,7 @@ let package = Package(
     .executableTarget(
       name: "herinner",
       dependencies: [
-        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
+        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch", "CurlSMTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -46,10 +49,14 @@ let package = Package(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerLettersTests", dependencies: ["HerinnerLetters"], swiftSettings: settings),
+    // Starts the real test servers (aiosmtpd, smtp-sink) for the integration tests.
+    .target(name: "HerinnerTestSupport", path: "Tests/Support", swiftSettings: settings),
+    .testTarget(
+      name: "CurlSMTPTests", dependencies: ["CurlSMTP", "HerinnerTestSupport"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
     .testTarget(
-      name: "HerinnerCLITests", dependencies: ["HerinnerCore", "HerinnerLedger"],
+      name: "HerinnerCLITests", dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport"],
       swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""A real SMTP server for herinner's tests, on 127.0.0.1 only.
+
+aiosmtpd for the normal modes (plain, STARTTLS required + AUTH, implicit TLS, 550 on RCPT,
+451 on DATA, slow replies); a small raw asyncio server for the connection-drop modes that
+aiosmtpd cannot produce. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
+in DIR/NNNNNN.json. Prints "READY <port> <ca-file or ->" on stdout once listening.
+"""
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+
+def make_certs(folder):
+    """A CA made at test time, and a server certificate for 127.0.0.1 signed by it."""
+    ca_key, ca_crt = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
+    key, csr, crt = (os.path.join(folder, n) for n in ("server.key", "server.csr", "server.pem"))
+    ext = os.path.join(folder, "san.ext")
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_crt,
+        "-days", "2", "-subj", "/CN=herinner test CA")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", crt, "-days", "2", "-extfile", ext)
+    return ca_crt, crt, key
+
+
+class Store:
+    def __init__(self, folder):
+        self.folder = folder
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+
+    def save(self, mail_from, rcpts, data):
+        with self.lock:
+            n = next(self.counter)
+        base = os.path.join(self.folder, "%06d" % n)
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(data)
+        with open(base + ".json", "w") as f:
+            json.dump({"from": mail_from, "to": rcpts}, f)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return n
+
+
+def run_aiosmtpd(args, store, ca):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if args.reject_rcpt and args.reject_rcpt in address:
+                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            if args.delay:
+                await asyncio.sleep(args.delay)
+            if args.defer_data:
+                return "451 4.3.0 Temporary failure, try again later"
+            n = store.save(envelope.mail_from, envelope.rcpt_tos, envelope.original_content)
+            return "250 2.0.0 OK queued as HQ%06d" % n
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        user, password = args.auth.split(":", 1)
+        login = getattr(auth_data, "login", b"")
+        secret = getattr(auth_data, "password", b"")
+        if login == user.encode() and secret == password.encode():
+            return AuthResult(success=True)
+        # handled=False makes aiosmtpd answer 535; True would leave the client hanging.
+        return AuthResult(success=False, handled=False)
+
+    kwargs = {}
+    tls_ctx = None
+    if args.tls in ("starttls", "implicit"):
+        tls_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls_ctx.load_cert_chain(ca[1], ca[2])
+    if args.tls == "starttls":
+        kwargs.update(tls_context=tls_ctx, require_starttls=True)
+    if args.auth:
+        kwargs.update(authenticator=authenticator, auth_required=True, auth_require_tls=args.tls != "none")
+    if args.tls == "implicit":
+        kwargs.update(ssl_context=tls_ctx)
+        if args.auth:
+            kwargs.update(auth_require_tls=False)
+    controller = Controller(Handler(), hostname="127.0.0.1", port=args.port, **kwargs)
+    controller.start()
+    return controller, controller.port
+
+
+async def raw_server(args, store):
+    """Drops the connection mid-DATA, or after DATA before the final reply."""
+
+    async def handle(reader, writer):
+        writer.write(b"220 127.0.0.1 ESMTP drop-test\r\n")
+        await writer.drain()
+        mail_from, rcpts = None, []
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            cmd = line.decode("latin-1").strip()
+            upper = cmd.upper()
+            if upper.startswith("EHLO") or upper.startswith("HELO"):
+                writer.write(b"250-127.0.0.1\r\n250-SIZE 100000000\r\n250 8BITMIME\r\n")
+            elif upper.startswith("MAIL FROM"):
+                mail_from = cmd[10:]
+                writer.write(b"250 OK\r\n")
+            elif upper.startswith("RCPT TO"):
+                rcpts.append(cmd[8:])
+                writer.write(b"250 OK\r\n")
+            elif upper == "DATA":
+                writer.write(b"354 go ahead\r\n")
+                await writer.drain()
+                if args.drop == "mid-data":
+                    await reader.read(200)
+                    writer.transport.abort()
+                    return
+                data = b""
+                while not data.endswith(b"\r\n.\r\n"):
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                store.save(mail_from, rcpts, data[:-5])
+                writer.transport.abort()  # after-data: no final reply
+                return
+            elif upper == "QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            elif upper in ("RSET", "NOOP"):
+                writer.write(b"250 OK\r\n")
+            else:
+                writer.write(b"502 not implemented\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", args.port)
+    return server
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--dir", required=True)
+    p.add_argument("--tls", choices=["none", "starttls", "implicit"], default="none")
+    p.add_argument("--auth", help="user:password")
+    p.add_argument("--reject-rcpt", help="answer 550 at RCPT for addresses containing this")
+    p.add_argument("--defer-data", action="store_true", help="answer 451 after DATA")
+    p.add_argument("--drop", choices=["mid-data", "after-data"])
+    p.add_argument("--delay", type=float, default=0.0, help="seconds before the reply to DATA")
+    args = p.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    store = Store(args.dir)
+    ca = (None, None, None)
+    if args.tls != "none":
+        ca = make_certs(args.dir)
+
+    stop = threading.Event()
+    # A parent that spawned us from a thread with SIGTERM blocked passes that mask on.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    # Stop at once on SIGTERM: every accepted message is already on disk, and a graceful
+    # shutdown would wait for clients that keep their connection open.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+
+    if args.drop:
+        loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(raw_server(args, store))
+        port = server.sockets[0].getsockname()[1]
+        print("READY %d -" % port, flush=True)
+        t = threading.Thread(target=loop.run_forever, daemon=True)
+        t.start()
+        while not stop.is_set() and sys.stdin.readable():
+            time.sleep(0.1)
+        loop.call_soon_threadsafe(loop.stop)
+        return
+
+    if args.port == 0:
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        args.port = s.getsockname()[1]
+        s.close()
+    controller, port = run_aiosmtpd(args, store, ca)
+    print("READY %d %s" % (port, ca[0] or "-"), flush=True)
+    while not stop.is_set():
+        time.sleep(0.1)
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
