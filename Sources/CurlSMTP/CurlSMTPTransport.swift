@@ -72,6 +72,9 @@ private let readCallback: herinner_io_callback = { buffer, size, count, user in
   return n
 }
 
+/// HELP's text arrives as body data: read and dropped.
+private let discardCallback: herinner_io_callback = { _, size, count, _ in size * count }
+
 private let headerCallback: herinner_io_callback = { buffer, size, count, user in
   let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
   let n = size * count
@@ -114,23 +117,7 @@ public final class CurlSMTPTransport: MailTransport {
   /// then nothing was delivered.
   public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome {
     curl_easy_reset(handle)
-    set(CURLOPT_URL, settings.url)
-    set(CURLOPT_NOSIGNAL, 1)
-    set(CURLOPT_CONNECTTIMEOUT, settings.timeoutSeconds)
-    set(CURLOPT_TIMEOUT, settings.timeoutSeconds)
-    // Verification stays on (libcurl's default); say so explicitly.
-    set(CURLOPT_SSL_VERIFYPEER, 1)
-    set(CURLOPT_SSL_VERIFYHOST, 2)
-    switch settings.security {
-    case .starttls: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
-    case .tls: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
-    case .none: set(CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
-    }
-    if let ca = settings.caFile { set(CURLOPT_CAINFO, ca) }
-    if let u = settings.username {
-      set(CURLOPT_USERNAME, u)
-      set(CURLOPT_PASSWORD, settings.password ?? "")
-    }
+    configure()
     set(CURLOPT_MAIL_FROM, "<\(envelope.from)>")
     var rcpt: UnsafeMutablePointer<curl_slist>? = nil
     for r in envelope.recipients { rcpt = curl_slist_append(rcpt, "<\(r)>") }
@@ -157,9 +144,54 @@ public final class CurlSMTPTransport: MailTransport {
     let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return try Self.classify(
       rc: Int(rc.rawValue), code: code,
-      lastReply: transfer.replies.last { $0.hasPrefix(String(code)) } ?? transfer.replies.last, finalOK: transfer.finalOK,
-      uploadComplete: transfer.uploadDone || transfer.offset >= message.count, curlText: String(cString: curl_easy_strerror(rc)),
-      detail: detail, settings: settings)
+      lastReply: transfer.replies.last { $0.hasPrefix(String(code)) } ?? transfer.replies.last,
+      finalOK: transfer.finalOK, uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
+      curlText: String(cString: curl_easy_strerror(rc)), detail: detail, settings: settings)
+  }
+
+  private func configure() {
+    set(CURLOPT_URL, settings.url)
+    set(CURLOPT_NOSIGNAL, 1)
+    set(CURLOPT_CONNECTTIMEOUT, settings.timeoutSeconds)
+    set(CURLOPT_TIMEOUT, settings.timeoutSeconds)
+    // Verification stays on (libcurl's default); say so explicitly.
+    set(CURLOPT_SSL_VERIFYPEER, 1)
+    set(CURLOPT_SSL_VERIFYHOST, 2)
+    switch settings.security {
+    case .starttls: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+    case .tls: set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+    case .none: set(CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
+    }
+    if let ca = settings.caFile { set(CURLOPT_CAINFO, ca) }
+    // Credentials only over TLS, except to loopback (the config refuses anything else).
+    if let u = settings.username {
+      set(CURLOPT_USERNAME, u)
+      set(CURLOPT_PASSWORD, settings.password ?? "")
+    }
+  }
+
+  /// Opens the connection (TCP, TLS, EHLO, AUTH) without sending a message, so the batch can
+  /// stop before it marks anything when the server cannot be used. libcurl sends HELP here;
+  /// any reply to it proves the session works. The connection stays open for the first message.
+  public func verifyConnection() throws(TransportError) {
+    curl_easy_reset(handle)
+    configure()
+    let transfer = Transfer(data: [])
+    let user = Unmanaged.passRetained(transfer)
+    defer { user.release() }
+    _ = herinner_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
+    _ = herinner_setopt_pointer(handle, CURLOPT_HEADERDATA, user.toOpaque())
+    _ = herinner_setopt_pointer(handle, CURLOPT_WRITEDATA, user.toOpaque())
+    _ = herinner_setopt_callback(handle, CURLOPT_WRITEFUNCTION, discardCallback)
+    let rc = curl_easy_perform(handle)
+    var code = 0
+    _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+    let outcome = try Self.classify(
+      rc: Int(rc.rawValue), code: code, lastReply: transfer.replies.last, finalOK: nil, uploadComplete: false,
+      curlText: String(cString: curl_easy_strerror(rc)), detail: "", settings: settings)
+    if code == 0, case .deferred = outcome {
+      throw TransportError(kind: .unreachable, message: "no SMTP session with \(settings.host):\(settings.port): \(outcome.reply)")
+    }
   }
 
   /// Maps a CURLcode and the server's last reply to an outcome. Pure.

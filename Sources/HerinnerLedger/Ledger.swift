@@ -39,42 +39,11 @@ public struct CallRow: Sendable, Hashable {
   public var createdAt: String
 }
 
-/// What a new delivery attempt records before the message is handed to the server.
-public struct NewAttempt: Sendable {
-  public var messageKey: String
-  public var invoices: [String]
-  public var step: Step
-  public var isResend: Bool
-  public var runDate: CalendarDate
-  public var deadline: CalendarDate?
-  public var costs: Int64?
-  public var recipients: [String]
-  public var messageID: String
-  public var inReplyTo: String?
-
-  public init(
-    messageKey: String, invoices: [String], step: Step, isResend: Bool, runDate: CalendarDate,
-    deadline: CalendarDate?, costs: Int64?, recipients: [String], messageID: String,
-    inReplyTo: String?
-  ) {
-    self.messageKey = messageKey
-    self.invoices = invoices
-    self.step = step
-    self.isResend = isResend
-    self.runDate = runDate
-    self.deadline = deadline
-    self.costs = costs
-    self.recipients = recipients
-    self.messageID = messageID
-    self.inReplyTo = inReplyTo
-  }
-}
-
 /// The delivery ledger on a SQLite file: versioned schema, WAL, durable commits.
 ///
 /// Invariant in the schema: at most one live (sending, sent or unknown) original delivery per
 /// invoice and step, so no code path can record the same reminder twice.
-public final class Ledger {
+public final class Ledger: DeliveryLedger {
   let db: Database
   public let path: String
   public let readOnly: Bool
@@ -196,16 +165,23 @@ public final class Ledger {
   /// Records a new attempt as `sending`, durably, before the message goes to the server.
   /// Throws when an original delivery of that step is already live for one of the invoices.
   public func begin(_ a: NewAttempt) throws(LedgerError) {
+    try begin([a])
+  }
+
+  /// Records several attempts as `sending` in one durable transaction (a group commit): all
+  /// or none.
+  public func begin(_ attempts: [NewAttempt]) throws(LedgerError) {
     let now = Self.timestamp()
     try db.transaction { () throws(LedgerError) in
       let insert = try db.prepare(
-        "INSERT INTO deliveries (message_key, invoice, stage, state, resend, run_date, deadline, costs_cents, recipients, message_id, in_reply_to, created_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO deliveries (message_key, invoice, stage, state, resend, run_date, deadline, costs_cents, recipients, message_id, in_reply_to, archive_path, created_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
+      for a in attempts {
       for inv in a.invoices {
         do throws(LedgerError) {
           try insert.run([
             a.messageKey, inv, a.step.rawValue, a.isResend, a.runDate.iso, a.deadline?.iso,
-            a.costs, a.recipients.joined(separator: ", "), a.messageID, a.inReplyTo, now, now,
+            a.costs, a.recipients.joined(separator: ", "), a.messageID, a.inReplyTo, a.archivePath, now, now,
           ])
         } catch {
           if error.code & 0xFF == SQLITE_CONSTRAINT {
@@ -213,6 +189,19 @@ public final class Ledger {
           }
           throw error
         }
+      }
+      }
+    }
+  }
+
+  /// Records several outcomes in one transaction.
+  public func finish(_ results: [DeliveryResult]) throws(LedgerError) {
+    try db.transaction { () throws(LedgerError) in
+      let update = try db.prepare(
+        "UPDATE deliveries SET state = ?, reply_code = ?, reply = ?, archive_path = ?, updated_at = ? WHERE message_key = ?")
+      let now = Self.timestamp()
+      for r in results {
+        try update.run([r.state.rawValue, r.replyCode, r.reply, r.archivePath, now, r.messageKey])
       }
     }
   }

@@ -233,7 +233,7 @@ struct History: ParsableCommand {
         if let r = d.inReplyTo { Console.out("    In-Reply-To: \(r)") }
         if let deadline = d.deadline { Console.out("    deadline stated: \(deadline.iso)") }
         if let c = d.costs { Console.out("    collection costs stated: \(Money(cents: c).dutch)") }
-        if let reply = d.reply { Console.out("    server: \(d.replyCode.map { "\($0) " } ?? "")\(reply)") }
+        if let reply = d.reply { Console.out("    server: \(reply)") }
         if let a = d.archivePath { Console.out("    archive: \(a)") }
       case .c(let c):
         Console.out("\(c.date.iso)  call  \(c.note)")

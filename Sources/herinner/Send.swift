@@ -154,8 +154,7 @@ struct Send: ParsableCommand {
   }
 
   func runLive(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
-    Console.error("send: live sending needs the SMTP transport; use --dry-run")
-    throw ExitCode(2)
+    try runLiveBatch(config: config, templates: templates, load: load, today: today)
   }
 
   static func readable(_ b: MessageBuilder.Built, index: Int, of total: Int, step: Step, bcc: [String]) -> String {
@@ -184,7 +183,7 @@ struct Send: ParsableCommand {
       let firsts = plan.messages.filter { $0.step == .first }.count
       lines.append("dry run for \(plan.date.iso): \(plan.messages.count) message(s) would be sent for \(invoiceCount) invoice(s) (first \(firsts), second \(plan.messages.count - firsts)); nothing was sent or written.")
     } else {
-      lines.append("send \(plan.date.iso): " + ["sent", "deferred", "rejected", "unknown"].map { "\($0) \(outcomes[$0] ?? 0)" }.joined(separator: ", "))
+      lines.append("send \(plan.date.iso): " + ["sent", "deferred", "rejected", "unknown"].map { "\($0) \(outcomes[$0] ?? 0)" }.joined(separator: ", ") + " (messages)")
     }
     if failed > 0 { lines.append("not rendered: \(failed)") }
     lines.append("call list: \(plan.calls.count); ready for collection: \(plan.collection.count)")

@@ -1,0 +1,58 @@
+/// One message's delivery attempt, recorded as `sending` before it is handed to the server.
+public struct NewAttempt: Sendable {
+  public var messageKey: String
+  public var invoices: [String]
+  public var step: Step
+  public var isResend: Bool
+  public var runDate: CalendarDate
+  public var deadline: CalendarDate?
+  public var costs: Int64?
+  public var recipients: [String]
+  public var messageID: String
+  public var inReplyTo: String?
+  /// Where the exact bytes are archived (written before the attempt is recorded).
+  public var archivePath: String?
+
+  public init(
+    messageKey: String, invoices: [String], step: Step, isResend: Bool, runDate: CalendarDate,
+    deadline: CalendarDate?, costs: Int64?, recipients: [String], messageID: String,
+    inReplyTo: String?, archivePath: String? = nil
+  ) {
+    self.messageKey = messageKey
+    self.invoices = invoices
+    self.step = step
+    self.isResend = isResend
+    self.runDate = runDate
+    self.deadline = deadline
+    self.costs = costs
+    self.recipients = recipients
+    self.messageID = messageID
+    self.inReplyTo = inReplyTo
+    self.archivePath = archivePath
+  }
+}
+
+
+/// The server's verdict on one message, for every invoice it covers.
+public struct DeliveryResult: Sendable {
+  public var messageKey: String
+  public var state: DeliveryState
+  public var replyCode: Int?
+  public var reply: String?
+  public var archivePath: String?
+  public init(messageKey: String, state: DeliveryState, replyCode: Int?, reply: String?, archivePath: String?) {
+    self.messageKey = messageKey
+    self.state = state
+    self.replyCode = replyCode
+    self.reply = reply
+    self.archivePath = archivePath
+  }
+}
+
+/// The port the batch records through. Semantics: `begin` is durable before it returns (the
+/// message may then go to the server); an invoice+step can have only one live original
+/// delivery, so a second `begin` for it throws.
+public protocol DeliveryLedger: AnyObject {
+  func begin(_ attempts: [NewAttempt]) throws
+  func finish(_ results: [DeliveryResult]) throws
+}

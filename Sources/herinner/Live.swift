@@ -1,0 +1,192 @@
+import ArgumentParser
+import CurlSMTP
+import Foundation
+import HerinnerBatch
+import HerinnerCore
+import HerinnerInput
+import HerinnerLedger
+import HerinnerLetters
+
+/// The lock that keeps two `send`s off one ledger: an flock on `<ledger>.lock`, released when
+/// the process ends (also by a crash).
+final class RunLock {
+  let fd: Int32
+
+  /// Takes the lock or exits 3 naming the holder.
+  init(path: String) throws {
+    try? FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      Console.error("cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+      throw ExitCode(2)
+    }
+    if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+      var buf = [UInt8](repeating: 0, count: 512)
+      let n = pread(fd, &buf, 511, 0)
+      let holder = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+      Console.error("another herinner send holds the lock \(path) (\(holder)); not sending")
+      close(fd)
+      throw ExitCode(3)
+    }
+    ftruncate(fd, 0)
+    let me = "pid \(getpid()) since \(ISO8601DateFormatter().string(from: Date()))\n"
+    _ = me.withCString { pwrite(fd, $0, strlen($0), 0) }
+  }
+
+  deinit { close(fd) }
+}
+
+extension Config {
+  /// The SMTP password from `passwordEnv` or `passwordFile`; exits 2 when it is configured but absent.
+  func smtpPassword() throws -> String? {
+    if let env = smtp.passwordEnv {
+      guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
+        Console.error("\(InvoiceSource.display(file)): smtp.passwordEnv: the environment variable \(env) is not set")
+        throw ExitCode(2)
+      }
+      return v
+    }
+    if let file = smtp.passwordFile {
+      guard let data = FileManager.default.contents(atPath: file) else {
+        Console.error("\(InvoiceSource.display(self.file)): smtp.passwordFile: cannot read \(file)")
+        throw ExitCode(2)
+      }
+      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+    return nil
+  }
+
+  func smtpSettings(password: String?) -> SMTPSettings {
+    let security: SMTPSettings.Security
+    switch smtp.security {
+    case .starttls: security = .starttls
+    case .tls: security = .tls
+    case .none: security = .none
+    }
+    let host = smtp.host.hasPrefix("[") ? String(smtp.host.dropFirst().dropLast()) : smtp.host
+    return SMTPSettings(
+      host: host, port: smtp.port, security: security, username: smtp.username, password: password,
+      caFile: smtp.caFile, timeoutSeconds: smtp.timeoutSeconds, heloName: sender.domain)
+  }
+
+  /// Opens `count` connections; the first is verified before anything is marked (exit 4).
+  func openTransports(count: Int) throws -> [CurlSMTPTransport] {
+    let settings = smtpSettings(password: try smtpPassword())
+    let transports = (0..<max(1, count)).map { _ in CurlSMTPTransport(settings: settings) }
+    do { try transports[0].verifyConnection() } catch {
+      Console.error("SMTP \(smtp.host):\(smtp.port): \(error.message); nothing sent, nothing marked")
+      throw ExitCode(4)
+    }
+    return transports
+  }
+
+  /// Durable archive writes: `archive/<invoice>/<date>-<step>-<token>.eml`.
+  var archiveWriter: (String, [UInt8]) throws -> String {
+    let root = archive
+    return { name, bytes in
+      let path = (root as NSString).appendingPathComponent(name)
+      try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw MessageBuilder.BuildError(description: "cannot write the archive \(path)") }
+      defer { close(fd) }
+      var written = 0
+      while written < bytes.count {
+        let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { throw MessageBuilder.BuildError(description: "cannot write the archive \(path)") }
+        written += n
+      }
+      fsync(fd)
+      return path
+    }
+  }
+}
+
+extension Send {
+  func runLiveBatch(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
+    if config.payments.required {
+      Console.error("payments.required: no bank statement has been imported (herinner payments import); not sending")
+      throw ExitCode(2)
+    }
+    let lock = try RunLock(path: config.lockFile)
+    defer { _ = lock }
+    let ledger = try openLedger(config)
+    var attention: [String] = []
+    do {
+      for row in try ledger.markInterruptedAsUnknown() {
+        attention.append("invoice \(row.invoice) (\(row.step.rawValue)): an interrupted send is now unknown; check, then `herinner resolve \(row.invoice) --stage \(row.step.rawValue) --sent|--not-sent`")
+      }
+    } catch {
+      Console.error(error.description)
+      throw ExitCode(2)
+    }
+    let histories: [String: InvoiceHistory]
+    var sentIDs: [String: [String]] = [:]
+    do {
+      histories = try ledger.histories()
+      for d in try ledger.deliveries(state: .sent) { sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID) }
+    } catch {
+      Console.error(error.description)
+      throw ExitCode(2)
+    }
+    let planner = Planner(policy: config.policy, sender: config.sender)
+    var plan = planner.plan(invoices: load.invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
+    if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
+
+    var tally = RunTally()
+    if !plan.messages.isEmpty {
+      let transports = try config.openTransports(count: min(config.smtp.connections, plan.messages.count))
+      let builder = MessageBuilder(templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
+      let runner = NightRunner(
+        builder: builder, ledger: ledger, transports: transports,
+        envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
+        maxPerMinute: config.smtp.maxPerMinute, archive: config.archiveWriter,
+        unarchive: { try? FileManager.default.removeItem(atPath: $0) },
+        clock: { config.messageDate(for: today) })
+      if isatty(STDERR_FILENO) == 1 {
+        runner.progress = { done, total in
+          let width = 30
+          let filled = total == 0 ? width : width * done / total
+          FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)".utf8))
+          if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+      }
+      do { tally = try runner.run(plan.messages) } catch {
+        Console.error("send stopped: \(error)")
+        throw ExitCode(1)
+      }
+    }
+    for p in tally.problems { attention.append(p) }
+    if let why = tally.stoppedEarly { attention.append("the SMTP server failed mid-batch (\(why)); the rest goes next run") }
+    let pendingUnknown = (try? ledger.deliveries(state: .unknown)) ?? []
+    for u in pendingUnknown where !attention.contains(where: { $0.contains("invoice \(u.invoice) (\(u.step.rawValue))") }) {
+      attention.append("invoice \(u.invoice) (\(u.step.rawValue)): delivery unknown since \(u.runDate.iso); `herinner resolve \(u.invoice) --stage \(u.step.rawValue) --sent|--not-sent`")
+    }
+    let summary = Self.summary(
+      plan: plan, invalid: load.problems.count, failed: tally.notRendered, dryRun: false,
+      outcomes: ["sent": tally.sent, "deferred": tally.deferred, "rejected": tally.rejected, "unknown": tally.unknown + pendingUnknown.count - tally.unknown])
+    if json {
+      struct Summary: Encodable {
+        var date: String
+        var closed: String?
+        var sent, deferred, rejected, unknown, notRendered, invalidRows, callList, readyForCollection: Int
+        var skipped: [String: Int]
+        var attention: [String]
+      }
+      let s = Summary(
+        date: today.iso, closed: plan.closed, sent: tally.sent, deferred: tally.deferred, rejected: tally.rejected,
+        unknown: pendingUnknown.count, notRendered: tally.notRendered, invalidRows: load.problems.count,
+        callList: plan.calls.count, readyForCollection: plan.collection.count, skipped: plan.waiting, attention: attention)
+      let enc = JSONEncoder()
+      enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+      Console.out(String(decoding: try enc.encode(s), as: UTF8.self))
+    } else {
+      Console.out(summary)
+    }
+    for a in attention { Console.error("attention: \(a)") }
+    if !attention.isEmpty || !load.problems.isEmpty || tally.needsAttention || !plan.attention.isEmpty {
+      throw ExitCode(1)
+    }
+  }
+}
