@@ -11,6 +11,14 @@ public struct PlannedMessage: Sendable {
   public var inReplyTo: String?
   public var references: [String]
 
+  public init(step: Step, letter: Letter, recipients: [String], inReplyTo: String?, references: [String]) {
+    self.step = step
+    self.letter = letter
+    self.recipients = recipients
+    self.inReplyTo = inReplyTo
+    self.references = references
+  }
+
   public var invoices: [Invoice] { letter.invoices }
   public var numbers: [String] { letter.invoices.map(\.number) }
 }
