@@ -33,6 +33,8 @@ let package = Package(
     // libcurl (libcurl4-openssl-dev) and the SMTP transport on it.
     .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
+    // syncfs(2), which Glibc only declares with _GNU_SOURCE.
+    .target(name: "CHerinnerSystem"),
     // The night: decide, render, record, send, record; resend; export. Sees only the ports.
     .target(
       name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"], swiftSettings: settings),
@@ -40,10 +42,13 @@ let package = Package(
     .executableTarget(
       name: "herinner",
       dependencies: [
-        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch", "CurlSMTP",
+        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch", "CurlSMTP", "CHerinnerSystem",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
+    // Benchmarks (Benchmarks/run builds it in release mode).
+    .executableTarget(
+      name: "herinner-bench", dependencies: ["HerinnerCore", "HerinnerInput", "CurlSMTP"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),

@@ -36,8 +36,12 @@ public final class NightRunner {
   public let bcc: [String]
   /// Messages per minute at most (0: no limit).
   public let maxPerMinute: Int
-  /// Writes the exact bytes durably; returns the path recorded in the ledger.
+  /// Writes the exact bytes; returns the path recorded in the ledger.
   public let archive: (_ name: String, _ bytes: [UInt8]) throws -> String
+  /// Makes the group's archive writes durable (one flush for the group).
+  public var flushArchive: () -> Void = {}
+  /// Messages prepared and committed together per connection (group commit).
+  public var messagesPerConnection = 4
   /// Removes an archived copy of a message that did not go out.
   public let unarchive: (String) -> Void
   public let clock: () -> Date
@@ -78,7 +82,7 @@ public final class NightRunner {
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
   public func run(_ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil) throws -> RunTally {
     var tally = RunTally()
-    let group = transports.count
+    let group = transports.count * max(1, messagesPerConnection)
     var index = 0
     let start = clock()
     var sentCount = 0
@@ -108,7 +112,8 @@ public final class NightRunner {
         batch.append(Prepared(planned: m, attempt: attempt, bytes: built.bytes))
       }
       guard !batch.isEmpty else { continue }
-      // Durable before any DATA starts.
+      // The archived bytes and the `sending` records are durable before any DATA starts.
+      flushArchive()
       try ledger.begin(batch.map(\.attempt))
 
       // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
@@ -123,13 +128,26 @@ public final class NightRunner {
       // Each connection is used by exactly one sender thread at a time (index i).
       let transports = ExclusiveUse(self.transports)
       let frozen = batch
-      DispatchQueue.concurrentPerform(iterations: frozen.count) { i in
-        let p = frozen[i]
-        let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
-        do throws(TransportError) {
-          outcomes.set(i, .success(try transports.items[i].send(p.bytes, envelope: envelope)))
-        } catch {
-          outcomes.set(i, .failure(error))
+      // Connection c sends messages c, c + n, c + 2n, … of the group, in order.
+      let connections = min(transports.items.count, frozen.count)
+      DispatchQueue.concurrentPerform(iterations: connections) { c in
+        var i = c
+        var failed: TransportError? = nil
+        while i < frozen.count {
+          let p = frozen[i]
+          if let failed {
+            // This connection is gone: the rest of its share was not delivered.
+            outcomes.set(i, .failure(failed))
+          } else {
+            let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
+            do throws(TransportError) {
+              outcomes.set(i, .success(try transports.items[c].send(p.bytes, envelope: envelope)))
+            } catch {
+              failed = error
+              outcomes.set(i, .failure(error))
+            }
+          }
+          i += connections
         }
       }
       sentCount += batch.count

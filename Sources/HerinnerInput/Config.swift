@@ -61,6 +61,12 @@ public struct InvoiceSourceConfig: Sendable, Hashable {
   public var attachments: String
   /// Field name → the header the export uses.
   public var columns: [String: String]
+
+  public init(path: String, attachments: String, columns: [String: String] = [:]) {
+    self.path = path
+    self.attachments = attachments
+    self.columns = columns
+  }
 }
 
 /// The whole config file, strictly read (CONTRACT.md "Config").

@@ -34,6 +34,12 @@ public struct InvoiceSource: Sendable {
     self.displayPath = displayPath ?? InvoiceSource.display(config.path)
   }
 
+  static func realPath(_ p: String) -> String {
+    guard let r = realpath(p, nil) else { return p }
+    defer { free(r) }
+    return String(cString: r)
+  }
+
   /// A path relative to the working directory when it lies below it.
   public static func display(_ path: String) -> String {
     let cwd = FileManager.default.currentDirectoryPath
@@ -61,7 +67,7 @@ public struct InvoiceSource: Sendable {
     }
     var checker = RowChecker(
       file: displayPath, attachments: config.attachments,
-      attachmentsReal: URL(fileURLWithPath: config.attachments).resolvingSymlinksInPath().path)
+      attachmentsReal: InvoiceSource.realPath(config.attachments))
     var invoices: [Invoice] = []
     var problems: [Problem] = []
     invoices.reserveCapacity(rows.count)
@@ -186,8 +192,17 @@ struct RowChecker {
   let file: String
   let attachments: String
   let attachmentsReal: String
+  /// Many invoices share few PDFs in some exports: check each path once per load.
+  var checked: [String: String?] = [:]
 
-  func invoice(from row: InvoiceSource.Row) -> Result<Invoice, Problems> {
+  mutating func cachedAttachmentProblem(_ pdf: String) -> String? {
+    if let known = checked[pdf] { return known }
+    let result = attachmentProblem(pdf)
+    checked[pdf] = result
+    return result
+  }
+
+  mutating func invoice(from row: InvoiceSource.Row) -> Result<Invoice, Problems> {
     var problems = row.problems
     func fail(_ field: InvoiceField, _ message: String) {
       problems.append(Problem(file: file, line: row.line, field: field.rawValue, message: message))
@@ -271,7 +286,7 @@ struct RowChecker {
         fail(.reference, "a betalingskenmerk has 7 to 16 digits, found \"\(r)\"")
       }
     }
-    if let pdf = v[.pdf], let why = attachmentProblem(pdf) { fail(.pdf, why) }
+    if let pdf = v[.pdf], let why = cachedAttachmentProblem(pdf) { fail(.pdf, why) }
     guard problems.isEmpty, let number = v[.number], let customer = v[.customer],
       let email = v[.email], let issued, let due, let amount, let pdf = v[.pdf]
     else { return .failure(Problems(problems)) }
@@ -293,13 +308,16 @@ struct RowChecker {
     if parts.contains("..") {
       return "path leaves the attachments folder: \"\(pdf)\""
     }
-    let full = (attachments as NSString).appendingPathComponent(pdf)
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else {
+    let full = attachments + "/" + pdf
+    // One realpath(3) resolves every symlink on the way; then one stat.
+    guard let resolved = realpath(full, nil) else {
       return "file not found in the attachments folder: \"\(pdf)\""
     }
-    if isDir.boolValue { return "is a folder, not a file: \"\(pdf)\"" }
-    let real = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+    let real = String(cString: resolved)
+    free(resolved)
+    var st = stat()
+    guard stat(real, &st) == 0 else { return "file not found in the attachments folder: \"\(pdf)\"" }
+    if (st.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file: \"\(pdf)\"" }
     if !(real.hasPrefix(attachmentsReal + "/")) {
       return "path leaves the attachments folder (symbolic link): \"\(pdf)\""
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHerinnerSystem
 import CurlSMTP
 import Foundation
 import HerinnerBatch
@@ -81,7 +82,18 @@ extension Config {
     return transports
   }
 
-  /// Durable archive writes: `archive/<invoice>/<date>-<step>-<token>.eml`.
+  /// Flushes the archive's file system once for a whole group of writes (syncfs(2)).
+  var archiveFlush: () -> Void {
+    let root = archive
+    return {
+      let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+      guard fd >= 0 else { return }
+      _ = herinner_syncfs(fd)
+      close(fd)
+    }
+  }
+
+  /// Archive writes: `archive/<invoice>/<date>-<step>-<token>.eml` (made durable per group).
   var archiveWriter: (String, [UInt8]) throws -> String {
     let root = archive
     return { name, bytes in
@@ -97,7 +109,6 @@ extension Config {
         guard n > 0 else { throw MessageBuilder.BuildError(description: "cannot write the archive \(path)") }
         written += n
       }
-      fsync(fd)
       return path
     }
   }
@@ -144,6 +155,7 @@ extension Send {
         maxPerMinute: config.smtp.maxPerMinute, archive: config.archiveWriter,
         unarchive: { try? FileManager.default.removeItem(atPath: $0) },
         clock: { config.messageDate(for: today) })
+      runner.flushArchive = config.archiveFlush
       if isatty(STDERR_FILENO) == 1 {
         runner.progress = { done, total in
           let width = 30

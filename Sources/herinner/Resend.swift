@@ -101,6 +101,7 @@ struct Resend: ParsableCommand {
       ledger: ledger, transports: transports, envelopeFrom: config.smtp.envelopeFrom ?? config.company.email,
       bcc: config.smtp.bcc, maxPerMinute: 0, archive: config.archiveWriter,
       unarchive: { try? FileManager.default.removeItem(atPath: $0) }, clock: { config.messageDate(for: today) })
+    runner.flushArchive = config.archiveFlush
     let tally: RunTally
     do { tally = try runner.run([planned], resend: true) } catch {
       Console.error("resend stopped: \(error)")
