@@ -49,6 +49,8 @@ let package = Package(
     // Benchmarks (Benchmarks/run builds it in release mode).
     .executableTarget(
       name: "herinner-bench", dependencies: ["HerinnerCore", "HerinnerInput", "CurlSMTP"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),

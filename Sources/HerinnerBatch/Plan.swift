@@ -10,17 +10,24 @@ public struct PlannedMessage: Sendable {
   /// The Message-IDs this one threads to (the first reminder's, for a second).
   public var inReplyTo: String?
   public var references: [String]
+  /// The invoices whose step this message takes (recorded in the ledger). A consumer's second
+  /// letter may list more claims than it records: those already past their second step.
+  public var recorded: [String]
 
-  public init(step: Step, letter: Letter, recipients: [String], inReplyTo: String?, references: [String]) {
+  public init(
+    step: Step, letter: Letter, recipients: [String], inReplyTo: String?, references: [String],
+    recorded: [String]? = nil
+  ) {
     self.step = step
     self.letter = letter
     self.recipients = recipients
     self.inReplyTo = inReplyTo
     self.references = references
+    self.recorded = recorded ?? letter.invoices.map(\.number)
   }
 
   public var invoices: [Invoice] { letter.invoices }
-  public var numbers: [String] { letter.invoices.map(\.number) }
+  public var numbers: [String] { recorded }
 }
 
 /// What tonight holds: the messages, the call list, the invoices ready for collection, and why
@@ -42,11 +49,23 @@ public struct NightPlan: Sendable {
 public struct Planner: Sendable {
   public var policy: Policy
   public var sender: Sender
+  /// Messages whose attachments would exceed this are split (stable order). 0: no limit.
+  public var maxMessageBytes: Int
+  /// An attachment's size in bytes (nil when unknown).
+  public var attachmentSize: @Sendable (String) -> Int?
 
-  public init(policy: Policy, sender: Sender) {
+  public init(
+    policy: Policy, sender: Sender, maxMessageBytes: Int = 0,
+    attachmentSize: @escaping @Sendable (String) -> Int? = { _ in nil }
+  ) {
     self.policy = policy
     self.sender = sender
+    self.maxMessageBytes = maxMessageBytes
+    self.attachmentSize = attachmentSize
   }
+
+  /// Base64 plus headers: what an attachment adds to a message.
+  func encodedSize(_ inv: Invoice) -> Int { (attachmentSize(inv.pdf) ?? 0) * 4 / 3 + 2_000 }
 
   /// - Parameters:
   ///   - messageIDs: the Message-IDs of an invoice's sent deliveries of a step (oldest first), for threading.
@@ -88,6 +107,7 @@ public struct Planner: Sendable {
           invs.append(inv)
           let earliestFirst = [m.letter.firstSentOn, firstSent].compactMap { $0 }.min()
           m.letter = Letter.make(step: step, invoices: invs, sender: sender, policy: policy, date: date, firstSentOn: earliestFirst)
+          m.recorded.append(inv.number)
           if step == .second {
             let ids = messageIDs(inv.number, .first)
             for id in ids where !m.references.contains(id) { m.references.append(id) }
@@ -103,6 +123,67 @@ public struct Planner: Sendable {
         }
       }
     }
+    if policy.onePerCustomer { coverConsumerClaims(&plan, invoices: invoices, histories: histories) }
+    if maxMessageBytes > 0 { split(&plan) }
     return plan
+  }
+
+  /// Art. 6:96 lid 7 BW: several claims on one consumer belong in one letter, the WIK costs over
+  /// their sum. A consumer's second letter therefore also lists the claims already past their
+  /// second step (open, not settled), without recording a new step for them.
+  func coverConsumerClaims(_ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory]) {
+    let ladder = Ladder(policy: policy)
+    for (i, m) in plan.messages.enumerated() where m.step == .second && m.letter.kind == .consumer {
+      let key = m.letter.first.customerKey
+      let extra = invoices.filter { inv in
+        guard inv.customerKey == key, !m.recorded.contains(inv.number),
+          let h = histories[inv.number], h.firstSent(.second) != nil
+        else { return false }
+        let d = ladder.decision(for: inv, history: h, on: plan.date)
+        return d.step == .collection || d.reason == .notYet
+      }
+      guard !extra.isEmpty else { continue }
+      var message = m
+      message.letter = Letter.make(
+        step: .second, invoices: m.letter.invoices + extra, sender: sender, policy: policy, date: plan.date,
+        firstSentOn: m.letter.firstSentOn)
+      plan.messages[i] = message
+    }
+  }
+
+  /// Splits messages whose attachments exceed `maxMessageBytes`, keeping the invoice order.
+  func split(_ plan: inout NightPlan) {
+    var out: [PlannedMessage] = []
+    for m in plan.messages {
+      var chunks: [[Invoice]] = [[]]
+      var size = 20_000
+      for inv in m.letter.invoices {
+        let s = encodedSize(inv)
+        if !chunks[chunks.count - 1].isEmpty && size + s > maxMessageBytes {
+          chunks.append([])
+          size = 20_000
+        }
+        chunks[chunks.count - 1].append(inv)
+        size += s
+      }
+      if chunks.count == 1 {
+        out.append(m)
+        continue
+      }
+      for chunk in chunks {
+        let numbers = Set(chunk.map(\.number))
+        let recorded = m.recorded.filter { numbers.contains($0) }
+        guard !recorded.isEmpty else { continue }
+        var part = m
+        part.letter = Letter.make(
+          step: m.step, invoices: chunk, sender: sender, policy: policy, date: plan.date,
+          firstSentOn: m.letter.firstSentOn)
+        // The costs of a consumer's claims stay computed over all of them.
+        part.letter.costs = m.letter.costs
+        part.recorded = recorded
+        out.append(part)
+      }
+    }
+    plan.messages = out
   }
 }

@@ -141,7 +141,7 @@ extension Send {
       Console.error(error.description)
       throw ExitCode(2)
     }
-    let planner = Planner(policy: config.policy, sender: config.sender)
+    let planner = config.planner
     var plan = planner.plan(invoices: load.invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
 

@@ -14,6 +14,16 @@ extension Config {
       btw: company.btw, website: company.website, address: company.address, signature: company.signature)
   }
 
+  /// The night's planner: one letter per customer and step, split above `smtp.maxMessageBytes`.
+  var planner: Planner {
+    let folder = invoices.attachments
+    return Planner(
+      policy: policy, sender: sender, maxMessageBytes: smtp.maxMessageBytes,
+      attachmentSize: { name in
+        (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? nil
+      })
+  }
+
   /// The `Date` header's moment: now, or — when replaying another day with `--date` — that
   /// day at the current time of day.
   func messageDate(for day: CalendarDate, now: Date = Date()) -> Date {
@@ -129,7 +139,7 @@ struct Send: ParsableCommand {
         throw ExitCode(2)
       }
     }
-    let planner = Planner(policy: config.policy, sender: config.sender)
+    let planner = config.planner
     var plan = planner.plan(invoices: load.invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
     let builder = MessageBuilder(templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)

@@ -1,0 +1,218 @@
+import Foundation
+import HerinnerCore
+import HerinnerLetters
+import Testing
+
+@testable import HerinnerBatch
+
+func d(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
+
+let sender = Sender(name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", iban: "NL91ABNA0417164300")
+
+func inv(
+  _ number: String, customer: String = "C1", kind: CustomerKind = .consumer, due: String = "2026-11-02",
+  amount: Int64 = 150_000, paid: Int64 = 0, email: String = "klant@example.nl"
+) -> Invoice {
+  Invoice(
+    number: number, customerID: customer, customer: "Klant \(customer)", email: email, kind: kind,
+    issued: d(due).adding(days: -30), due: d(due), amount: Money(cents: amount), paid: Money(cents: paid),
+    pdf: "\(number).pdf")
+}
+
+func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step: step, state: .sent, date: d(date)) }
+
+@Suite struct PlannerTests {
+  let planner = Planner(policy: Policy(), sender: sender)
+
+  @Test func oneLetterPerCustomerAndStep() {
+    let invoices = [inv("A1"), inv("A2"), inv("B1", customer: "C2"), inv("A3", due: "2026-10-01")]
+    let histories = ["A3": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])]
+    let plan = planner.plan(invoices: invoices, histories: histories, on: d("2026-11-09")) { _, _ in ["<f@x.nl>"] }
+    #expect(plan.messages.map(\.numbers) == [["A1", "A2"], ["B1"], ["A3"]])
+    #expect(plan.messages.map(\.step) == [.first, .first, .second])
+    #expect(plan.messages[2].inReplyTo == "<f@x.nl>")
+  }
+
+  @Test func withoutOnePerCustomerEveryInvoiceHasItsOwnLetter() {
+    var p = planner
+    p.policy.onePerCustomer = false
+    let plan = p.plan(invoices: [inv("A1"), inv("A2")], histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    #expect(plan.messages.count == 2)
+  }
+
+  @Test func customersAreKeyedByIDElseByAddressAndKind() {
+    var a = inv("A1")
+    a.customerID = nil
+    var b = inv("A2", email: "KLANT@example.nl")
+    b.customerID = nil
+    var c = inv("A3", kind: .business)
+    c.customerID = nil
+    let plan = planner.plan(invoices: [a, b, c], histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    #expect(plan.messages.map(\.numbers) == [["A1", "A2"], ["A3"]])
+  }
+
+  /// € 1.500 + € 1.500 → € 425, not 2 × € 225.
+  @Test func consumerSecondCostsAreOverTheSummedPrincipal() {
+    let h = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
+    let plan = planner.plan(invoices: [inv("A1"), inv("A2")], histories: ["A1": h, "A2": h], on: d("2026-11-23")) { _, _ in [] }
+    #expect(plan.messages.count == 1)
+    #expect(plan.messages[0].letter.costs?.cents == 42_500)
+  }
+
+  @Test func aConsumersSecondLetterAlsoListsClaimsAlreadyPastTheirSecond() {
+    let past = InvoiceHistory(deliveries: [sent(.first, "2026-10-08"), sent(.second, "2026-10-22")])
+    let now = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
+    let plan = planner.plan(
+      invoices: [inv("A1", due: "2026-10-01"), inv("A2")], histories: ["A1": past, "A2": now], on: d("2026-11-23")
+    ) { _, _ in [] }
+    let second = plan.messages.first { $0.step == .second }
+    #expect(second?.recorded == ["A2"])
+    #expect(second?.letter.invoices.map(\.number) == ["A2", "A1"])
+    #expect(second?.letter.costs?.cents == 42_500)
+  }
+
+  @Test func aPaymentBetweenRunsDropsThatInvoiceFromTheLetter() {
+    let h = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
+    var paid = inv("A2")
+    paid.paid = paid.amount
+    let plan = planner.plan(invoices: [inv("A1"), paid], histories: ["A1": h, "A2": h], on: d("2026-11-23")) { _, _ in [] }
+    #expect(plan.messages.map(\.numbers) == [["A1"]])
+    #expect(plan.messages[0].letter.costs?.cents == 22_500)
+  }
+
+  @Test func partialPaymentsShowTheOutstandingAmount() {
+    let plan = planner.plan(invoices: [inv("A1", paid: 50_000), inv("A2")], histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    #expect(plan.messages[0].letter.total.cents == 250_000)
+  }
+
+  @Test func largeAttachmentsSplitInAStableOrder() {
+    let p = Planner(policy: Policy(), sender: sender, maxMessageBytes: 3_000_000, attachmentSize: { _ in 1_000_000 })
+    let invoices = (1...5).map { inv("A\($0)") }
+    let plan = p.plan(invoices: invoices, histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    #expect(plan.messages.map(\.numbers) == [["A1", "A2"], ["A3", "A4"], ["A5"]])
+  }
+}
+
+/// A ledger in memory that remembers the order of events.
+final class MemoryLedger: DeliveryLedger {
+  var states: [String: DeliveryState] = [:]
+  var events: [String] = []
+  func begin(_ attempts: [NewAttempt]) throws {
+    for a in attempts {
+      states[a.messageKey] = .sending
+      events.append("begin \(a.invoices.joined(separator: "+"))")
+    }
+  }
+  func finish(_ results: [DeliveryResult]) throws {
+    for r in results {
+      states[r.messageKey] = r.state
+      events.append("finish \(r.state.rawValue)")
+    }
+  }
+}
+
+/// A transport that checks the attempt is recorded before it gets the message.
+final class FakeTransport: MailTransport {
+  let ledger: MemoryLedger
+  var outcomes: [DeliveryOutcome]
+  var failAfter: Int?
+  var received: [[UInt8]] = []
+  init(ledger: MemoryLedger, outcomes: [DeliveryOutcome] = [], failAfter: Int? = nil) {
+    self.ledger = ledger
+    self.outcomes = outcomes
+    self.failAfter = failAfter
+  }
+  func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome {
+    if let f = failAfter, received.count >= f { throw TransportError(kind: .unreachable, message: "gone") }
+    let text = String(decoding: message.prefix(3000), as: UTF8.self)
+    let id = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: ") }!.dropFirst(13).dropLast()
+    precondition(ledger.states[String(id)] == .sending, "sent before it was recorded")
+    received.append(message)
+    ledger.events.append("send")
+    return outcomes.isEmpty ? .accepted(code: 250, reply: "250 ok") : outcomes.removeFirst()
+  }
+}
+
+@Suite struct NightRunnerTests {
+  func templates() throws -> TemplateSet {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    return try TemplateSet.load(folder: root.path + "/Templates")
+  }
+
+  func runner(_ ledger: MemoryLedger, _ transport: FakeTransport, archive: @escaping (String, [UInt8]) throws -> String = { n, _ in n }) throws -> NightRunner {
+    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1, 2, 3] })
+    return NightRunner(
+      builder: b, ledger: ledger, transports: [transport], envelopeFrom: sender.email, bcc: ["archief@studiovermeer.nl"],
+      maxPerMinute: 0, archive: archive, unarchive: { _ in }, clock: { Date(timeIntervalSince1970: 1_796_112_000) })
+  }
+
+  func messages(_ n: Int) -> [PlannedMessage] {
+    let plan = Planner(policy: Policy(), sender: sender).plan(
+      invoices: (1...n).map { inv("A\($0)", customer: "C\($0)") }, histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    return plan.messages
+  }
+
+  @Test func recordsBeforeSendingAndTalliesOutcomes() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(
+      ledger: ledger,
+      outcomes: [.accepted(code: 250, reply: "ok"), .deferred(code: 451, reply: "later"), .rejected(code: 550, reply: "no"), .unknown(reason: "lost")])
+    let tally = try runner(ledger, t).run(messages(4))
+    #expect((tally.sent, tally.deferred, tally.rejected, tally.unknown) == (1, 1, 1, 1))
+    #expect(ledger.events.prefix(4) == ["begin A1", "begin A2", "begin A3", "begin A4"])
+    #expect(t.received.count == 4)
+    #expect(tally.needsAttention)
+  }
+
+  @Test func bccIsInTheEnvelopeOnlyAndTheArchiveGetsTheExactBytes() throws {
+    let ledger = MemoryLedger()
+    final class Capture: MailTransport {
+      var envelopes: [Envelope] = []
+      var bytes: [[UInt8]] = []
+      let ledger: MemoryLedger
+      init(_ l: MemoryLedger) { ledger = l }
+      func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome {
+        envelopes.append(envelope)
+        bytes.append(message)
+        return .accepted(code: 250, reply: "ok")
+      }
+    }
+    let c = Capture(ledger)
+    var archived: [[UInt8]] = []
+    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1, 2, 3] })
+    let r = NightRunner(
+      builder: b, ledger: ledger, transports: [c], envelopeFrom: sender.email, bcc: ["archief@studiovermeer.nl"],
+      maxPerMinute: 0, archive: { n, bytes in archived.append(bytes); return n }, unarchive: { _ in }, clock: { Date() })
+    _ = try r.run(messages(1))
+    #expect(c.envelopes.first?.recipients == ["klant@example.nl", "archief@studiovermeer.nl"])
+    #expect(!String(decoding: c.bytes[0], as: UTF8.self).lowercased().contains("archief@"))
+    #expect(archived == c.bytes)
+  }
+
+  @Test func aConnectionLostMidBatchDefersTheRestAndStops() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger, failAfter: 2)
+    let r = try runner(ledger, t)
+    r.messagesPerConnection = 2
+    let tally = try r.run(messages(6))
+    #expect(tally.sent == 2)
+    #expect(tally.stoppedEarly != nil)
+    // Nothing of the third group was even recorded: the batch stopped.
+    #expect(ledger.states.count == 4)
+    #expect(ledger.states.values.filter { $0 == .deferred }.count == 2)
+  }
+
+  @Test func rateLimitSpacesTheMessages() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger)
+    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1] })
+    let r = NightRunner(
+      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [], maxPerMinute: 600,
+      archive: { n, _ in n }, unarchive: { _ in }, clock: { Date() })
+    r.messagesPerConnection = 1
+    let start = Date()
+    _ = try r.run(messages(3))
+    // 600 a minute: the third may not start before 0.2 s.
+    #expect(Date().timeIntervalSince(start) >= 0.2)
+  }
+}
