@@ -83,16 +83,39 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
   /// Parses `YYYY-MM-DD` or `DD-MM-YYYY` (also with `/` or `.` in the Dutch order). Nil otherwise.
   public init?(parsing text: String) {
-    let s = text.trimmingSpaces
-    let parts = s.split(omittingEmptySubsequences: false, whereSeparator: { "-/.".contains($0) })
-    guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) })
-    else { return nil }
-    let nums = parts.compactMap { Int($0) }
-    guard nums.count == 3 else { return nil }
-    if parts[0].count == 4, parts[1].count <= 2, parts[2].count <= 2, s.contains("-") {
-      self.init(year: nums[0], month: nums[1], day: nums[2])
-    } else if parts[2].count == 4, parts[0].count <= 2, parts[1].count <= 2 {
-      self.init(year: nums[2], month: nums[1], day: nums[0])
+    // Byte-level: this runs twice for every invoice row.
+    var b = Array(text.utf8)[...]
+    while let f = b.first, f == 0x20 || f == 0x09 { b = b.dropFirst() }
+    while let l = b.last, l == 0x20 || l == 0x09 { b = b.dropLast() }
+    var parts: [Int] = []
+    var lengths: [Int] = []
+    var value = 0
+    var length = 0
+    var separator: UInt8? = nil
+    for x in b {
+      if x >= 0x30 && x <= 0x39 {
+        value = value * 10 + Int(x - 0x30)
+        length += 1
+        guard length <= 4 else { return nil }
+      } else if x == UInt8(ascii: "-") || x == UInt8(ascii: "/") || x == UInt8(ascii: ".") {
+        guard length > 0, separator == nil || separator == x else { return nil }
+        separator = x
+        parts.append(value)
+        lengths.append(length)
+        value = 0
+        length = 0
+      } else {
+        return nil
+      }
+    }
+    guard length > 0 else { return nil }
+    parts.append(value)
+    lengths.append(length)
+    guard parts.count == 3 else { return nil }
+    if lengths[0] == 4, lengths[1] <= 2, lengths[2] <= 2, separator == UInt8(ascii: "-") {
+      self.init(year: parts[0], month: parts[1], day: parts[2])
+    } else if lengths[2] == 4, lengths[0] <= 2, lengths[1] <= 2 {
+      self.init(year: parts[2], month: parts[1], day: parts[0])
     } else {
       return nil
     }

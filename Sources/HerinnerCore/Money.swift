@@ -77,44 +77,62 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   /// thousands separator (`1.234` is one thousand two hundred and thirty-four, as a Dutch export
   /// writes it); `1,234` with a single comma is refused as ambiguous. Exact: no floating point.
   public static func parse(_ text: String, currency: String = "EUR") throws(ParseError) -> Money {
-    var s = text.trimmingSpaces
-    for symbol in ["€", "EUR", "eur"] where s.hasPrefix(symbol) {
-      s = String(s.dropFirst(symbol.count)).trimmingSpaces
+    // Byte-level: this runs once per amount of every invoice row.
+    var b = Array(text.utf8)
+    func trim() {
+      while let f = b.first, f == 0x20 || f == 0x09 { b.removeFirst() }
+      while let l = b.last, l == 0x20 || l == 0x09 { b.removeLast() }
+      while b.starts(with: [0xC2, 0xA0]) { b.removeFirst(2) }
+      while b.count >= 2 && b[b.count - 2] == 0xC2 && b[b.count - 1] == 0xA0 { b.removeLast(2) }
+    }
+    trim()
+    for symbol in [[0xE2, 0x82, 0xAC], Array("EUR".utf8), Array("eur".utf8)] as [[UInt8]] where b.starts(with: symbol) {
+      b.removeFirst(symbol.count)
+      trim()
     }
     var negative = false
-    if s.hasPrefix("-") {
+    if b.first == UInt8(ascii: "-") {
       negative = true
-      s = String(s.dropFirst()).trimmingSpaces
-    } else if s.hasPrefix("+") {
-      s = String(s.dropFirst()).trimmingSpaces
+      b.removeFirst()
+    } else if b.first == UInt8(ascii: "+") {
+      b.removeFirst()
     }
-    s = s.replacingAll(" ", with: "").replacingAll("\u{00A0}", with: "")
-    guard !s.isEmpty else { throw .empty }
-    guard s.allSatisfy({ $0.isASCIIDigit || $0 == "." || $0 == "," }), s.first!.isASCIIDigit
-    else { throw .invalid }
-
-    let lastDot = s.lastIndex(of: ".")
-    let lastComma = s.lastIndex(of: ",")
-    var integerPart = s
-    var fractionPart = ""
-    var thousands: Character? = nil
+    // Spaces and no-break spaces inside are grouping: drop them.
+    var c: [UInt8] = []
+    c.reserveCapacity(b.count)
+    var i = 0
+    while i < b.count {
+      if b[i] == 0x20 || b[i] == 0x09 { i += 1; continue }
+      if b[i] == 0xC2 && i + 1 < b.count && b[i + 1] == 0xA0 { i += 2; continue }
+      c.append(b[i])
+      i += 1
+    }
+    guard !c.isEmpty else { throw .empty }
+    let dot = UInt8(ascii: "."), comma = UInt8(ascii: ",")
+    func isDigit(_ x: UInt8) -> Bool { x >= 0x30 && x <= 0x39 }
+    guard c.allSatisfy({ isDigit($0) || $0 == dot || $0 == comma }), isDigit(c[0]) else { throw .invalid }
+    let lastDot = c.lastIndex(of: dot)
+    let lastComma = c.lastIndex(of: comma)
+    var integerPart = c[...]
+    var fractionPart: ArraySlice<UInt8> = []
+    var thousands: UInt8? = nil
     switch (lastDot, lastComma) {
     case (nil, nil):
       break
-    case (let d?, let c?):
-      let decimalIndex = max(d, c)
-      thousands = d > c ? "," : "."
-      integerPart = String(s[..<decimalIndex])
-      fractionPart = String(s[s.index(after: decimalIndex)...])
-      if fractionPart.contains(".") || fractionPart.contains(",") { throw .invalid }
+    case (let d?, let cm?):
+      let decimalIndex = max(d, cm)
+      thousands = d > cm ? comma : dot
+      integerPart = c[..<decimalIndex]
+      fractionPart = c[(decimalIndex + 1)...]
+      if fractionPart.contains(dot) || fractionPart.contains(comma) { throw .invalid }
     case (let only?, nil), (nil, let only?):
-      let mark = s[only]
-      let count = s.filter { $0 == mark }.count
-      let after = s[s.index(after: only)...]
+      let mark = c[only]
+      let count = c.filter { $0 == mark }.count
+      let after = c[(only + 1)...]
       if count == 1 && after.count <= 2 && !after.isEmpty {
-        integerPart = String(s[..<only])
-        fractionPart = String(after)
-      } else if after.count == 3 && (count > 1 || mark == ".") {
+        integerPart = c[..<only]
+        fractionPart = after
+      } else if after.count == 3 && (count > 1 || mark == dot) {
         thousands = mark
       } else if count == 1 && after.count == 3 {
         throw .ambiguous
@@ -124,20 +142,22 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
         throw .invalid
       }
     }
+    var digits: [UInt8] = []
     if let t = thousands {
       let groups = integerPart.split(separator: t, omittingEmptySubsequences: false)
-      guard let head = groups.first, (1...3).contains(head.count),
-        groups.dropFirst().allSatisfy({ $0.count == 3 })
+      guard let head = groups.first, (1...3).contains(head.count), groups.dropFirst().allSatisfy({ $0.count == 3 })
       else { throw .invalid }
-      integerPart = groups.joined()
+      for g in groups { digits += g }
+    } else {
+      digits = Array(integerPart)
     }
-    guard !integerPart.isEmpty, integerPart.allSatisfy(\.isASCIIDigit),
-      fractionPart.allSatisfy(\.isASCIIDigit)
-    else { throw .invalid }
+    guard !digits.isEmpty, digits.allSatisfy(isDigit), fractionPart.allSatisfy(isDigit) else { throw .invalid }
     guard fractionPart.count <= 2 else { throw .tooManyDecimals }
-    guard integerPart.count <= 15 else { throw .overflow }
-    let whole = Int64(integerPart)!
-    let frac = Int64(fractionPart.padding(toLength: 2, withPad: "0", startingAt: 0))!
+    guard digits.count <= 15 else { throw .overflow }
+    var whole: Int64 = 0
+    for d in digits { whole = whole * 10 + Int64(d - 0x30) }
+    var frac: Int64 = 0
+    for (k, d) in fractionPart.enumerated() { frac += Int64(d - 0x30) * (k == 0 ? 10 : 1) }
     let cents = whole * 100 + frac
     return Money(cents: negative ? -cents : cents, currency: currency)
   }

@@ -349,20 +349,32 @@ public enum IBAN {
 /// no quotes, no angle brackets, no control characters (RFC 5322 §3.4.1, without the obsolete
 /// and quoted forms).
 public enum EmailAddress {
-  static let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.")
+  /// RFC 5322 atext plus the dot, as bytes.
+  static let localAllowed: [Bool] = {
+    var t = [Bool](repeating: false, count: 128)
+    for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8 { t[Int(c)] = true }
+    return t
+  }()
 
   public static func isValid(_ s: String) -> Bool {
-    guard s.utf8.count <= 254, let at = s.lastIndex(of: "@") else { return false }
-    let local = s[..<at]
-    let domain = s[s.index(after: at)...]
-    guard !local.isEmpty, local.count <= 64, local.allSatisfy({ localAllowed.contains($0) }),
-      !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..")
+    let b = Array(s.utf8)
+    guard b.count <= 254, let at = b.lastIndex(of: UInt8(ascii: "@")) else { return false }
+    let local = b[..<at]
+    let domain = b[(at + 1)...]
+    let dot = UInt8(ascii: ".")
+    guard !local.isEmpty, local.count <= 64, local.allSatisfy({ $0 < 128 && localAllowed[Int($0)] }),
+      local.first != dot, local.last != dot
     else { return false }
-    let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+    var previousDot = false
+    for x in local {
+      if x == dot && previousDot { return false }
+      previousDot = x == dot
+    }
+    let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
     guard labels.count >= 2 else { return false }
     for label in labels {
-      guard !label.isEmpty, label.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
-        label.allSatisfy({ ($0.isLetter || $0.isNumber || $0 == "-") && !$0.isWhitespace })
+      guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-"),
+        label.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") })
       else { return false }
     }
     return true

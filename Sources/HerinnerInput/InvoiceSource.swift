@@ -59,24 +59,19 @@ public struct InvoiceSource: Sendable {
     let isJSON =
       config.path.lowercased().hasSuffix(".json")
       || (start < bytes.count && bytes[start] == UInt8(ascii: "["))
-    var rows: [Row] = []
-    if isJSON {
-      rows = try jsonRows(bytes)
-    } else {
-      rows = try csvRows(bytes)
-    }
     var checker = RowChecker(
       file: displayPath, attachments: config.attachments,
       attachmentsReal: InvoiceSource.realPath(config.attachments))
     var invoices: [Invoice] = []
     var problems: [Problem] = []
-    invoices.reserveCapacity(rows.count)
-    for row in rows {
+    // Rows are checked as they are read: only the invoices stay in memory.
+    let each: (Row) -> Void = { row in
       switch checker.invoice(from: row) {
       case .success(let inv): invoices.append(inv)
       case .failure(let p): problems.append(contentsOf: p.all)
       }
     }
+    let records = isJSON ? try jsonRows(bytes, each) : try csvRows(bytes, each)
     // Rows that share a number are all skipped: which one is right is a person's call.
     var lines: [String: [Int]] = [:]
     for inv in invoices { lines[inv.number, default: []].append(inv.sourceLine) }
@@ -93,7 +88,7 @@ public struct InvoiceSource: Sendable {
       }
     }
     problems.sort { ($0.line ?? 0, $0.field ?? "") < ($1.line ?? 0, $1.field ?? "") }
-    return InvoiceLoad(invoices: invoices, problems: problems, records: rows.count)
+    return InvoiceLoad(invoices: invoices, problems: problems, records: records)
   }
 
   /// One raw record: field → text (nil when absent), or a problem found while reading it.
@@ -109,7 +104,7 @@ public struct InvoiceSource: Sendable {
 
   static func normal(_ s: String) -> String { s.trimmingSpaces.lowercased() }
 
-  func csvRows(_ bytes: [UInt8]) throws(Problems) -> [Row] {
+  func csvRows(_ bytes: [UInt8], _ each: (Row) -> Void) throws(Problems) -> Int {
     var reader = CSVReader(bytes: bytes)
     guard let header = reader.next() else {
       throw Problems([Problem(file: displayPath, line: 1, message: "the file is empty: no header row")])
@@ -128,7 +123,7 @@ public struct InvoiceSource: Sendable {
             message: "required column \"\(headerName(for: $0))\" missing from the header")
         })
     }
-    var rows: [Row] = []
+    var rows = 0
     while let rec = reader.next() {
       var row = Row(line: rec.line, values: [:])
       if rec.unterminated {
@@ -143,12 +138,13 @@ public struct InvoiceSource: Sendable {
         }
         row.values[field] = s
       }
-      rows.append(row)
+      rows += 1
+      each(row)
     }
     return rows
   }
 
-  func jsonRows(_ bytes: [UInt8]) throws(Problems) -> [Row] {
+  func jsonRows(_ bytes: [UInt8], _ each: (Row) -> Void) throws(Problems) -> Int {
     let root: JSONNode
     do {
       root = try JSONParser.parse(bytes)
@@ -158,13 +154,14 @@ public struct InvoiceSource: Sendable {
     guard case .array(let items) = root.value else {
       throw Problems([Problem(file: displayPath, line: root.line, message: "expected a JSON array of invoices")])
     }
-    var rows: [Row] = []
+    var rows = 0
     for item in items {
+      rows += 1
       var row = Row(line: item.line, values: [:])
       guard case .object(let members) = item.value else {
         row.problems.append(
           Problem(file: displayPath, line: item.line, message: "expected an object, found \(item.value.typeName)"))
-        rows.append(row)
+        each(row)
         continue
       }
       for field in InvoiceField.allCases {
@@ -181,7 +178,7 @@ public struct InvoiceSource: Sendable {
               message: "expected a string or number, found \(node.value.typeName)"))
         }
       }
-      rows.append(row)
+      each(row)
     }
     return rows
   }
