@@ -116,13 +116,29 @@ extension Config {
 
 extension Send {
   func runLiveBatch(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
-    if config.payments.required {
-      Console.error("payments.required: no bank statement has been imported (herinner payments import); not sending")
-      throw ExitCode(2)
-    }
     let lock = try RunLock(path: config.lockFile)
     defer { _ = lock }
     let ledger = try openLedger(config)
+    if let folder = config.payments.importFrom {
+      let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        .map { (folder as NSString).appendingPathComponent($0) }
+        .filter { f in
+          var dir: ObjCBool = false
+          guard FileManager.default.fileExists(atPath: f, isDirectory: &dir), !dir.boolValue,
+            let data = FileManager.default.contents(atPath: f)
+          else { return false }
+          return !((try? ledger.statementImported(fileHash: contentHash([UInt8](data)))) ?? false)
+        }
+      if !files.isEmpty {
+        let (lines, failed) = importStatements(files, config: config, ledger: ledger, invoices: load.invoices)
+        for l in lines { Console.error("payments: \(l)") }
+        if failed {
+          Console.error("payments.importFrom: a statement could not be imported; not sending")
+          throw ExitCode(2)
+        }
+      }
+    }
+    try checkStatementAge(config: config, latest: (try? ledger.latestStatementDate()) ?? nil, today: today)
     var attention: [String] = []
     do {
       for row in try ledger.markInterruptedAsUnknown() {
@@ -132,7 +148,7 @@ extension Send {
       Console.error(error.description)
       throw ExitCode(2)
     }
-    let histories: [String: InvoiceHistory]
+    var histories: [String: InvoiceHistory]
     var sentIDs: [String: [String]] = [:]
     do {
       histories = try ledger.histories()
@@ -141,8 +157,9 @@ extension Send {
       Console.error(error.description)
       throw ExitCode(2)
     }
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
     let planner = config.planner
-    var plan = planner.plan(invoices: load.invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
+    var plan = planner.plan(invoices: invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
 
     var tally = RunTally()

@@ -24,6 +24,8 @@ struct StatusRow: Encodable {
   var stopped: String?
   var stoppedReason: String?
   var needsAttention: Bool
+  /// Paid so far (bookkeeping or matched bank payments).
+  var paid: String
 }
 
 struct Overview {
@@ -57,7 +59,8 @@ struct Overview {
       phone: inv.phone, outstanding: inv.outstanding.plain, outstandingCents: inv.outstanding.cents,
       currency: inv.currency, due: inv.due.iso, daysOverdue: max(0, inv.due.days(until: today)),
       lastStep: d.lastStep?.rawValue, lastDate: d.lastDate?.iso, nextStep: nil, nextDate: nil,
-      dueToday: nil, stopped: nil, stoppedReason: nil, needsAttention: d.reason?.needsAttention ?? false)
+      dueToday: nil, stopped: nil, stoppedReason: nil, needsAttention: d.reason?.needsAttention ?? false,
+      paid: inv.paid.plain)
     if let step = d.step {
       r.dueToday = step.rawValue
       r.nextStep = step.rawValue
@@ -85,7 +88,8 @@ struct Overview {
         throw ExitCode(2)
       }
     }
-    return Overview(config: config, today: common.today(config), invoices: load.invoices, histories: histories)
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
+    return Overview(config: config, today: common.today(config), invoices: invoices, histories: histories)
   }
 }
 

@@ -126,6 +126,10 @@ struct Send: ParsableCommand {
 
   func runDry(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
     let ledger = try openLedgerForReading(config)
+    try checkStatementAge(config: config, latest: (try? ledger?.latestStatementDate()) ?? nil, today: today)
+    if config.payments.importFrom != nil {
+      Console.error("dry run: statements in payments.importFrom are not imported (a dry run writes nothing)")
+    }
     var histories: [String: InvoiceHistory] = [:]
     var sentIDs: [String: [String]] = [:]
     if let ledger {
@@ -139,8 +143,9 @@ struct Send: ParsableCommand {
         throw ExitCode(2)
       }
     }
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
     let planner = config.planner
-    var plan = planner.plan(invoices: load.invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
+    var plan = planner.plan(invoices: invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
     let builder = MessageBuilder(templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
     let date = config.messageDate(for: today)
@@ -161,6 +166,20 @@ struct Send: ParsableCommand {
     let summary = Self.summary(plan: plan, invalid: load.problems.count, failed: failures, dryRun: true)
     if eml { Console.error(summary) } else { Console.out(summary) }
     if !load.problems.isEmpty || failures > 0 || !plan.attention.isEmpty { throw ExitCode(1) }
+  }
+
+  /// `payments.required`: refuse (exit 2) when the newest statement is older than maxAgeDays.
+  func checkStatementAge(config: Config, latest: CalendarDate?, today: CalendarDate) throws {
+    guard config.payments.required else { return }
+    guard let latest else {
+      Console.error("payments.required: no bank statement has been imported yet (herinner payments import FILE); not sending")
+      throw ExitCode(2)
+    }
+    let age = latest.days(until: today)
+    if age > config.payments.maxAgeDays {
+      Console.error("payments.required: the newest bank statement is of \(latest.iso), \(age) days before \(today.iso) (payments.maxAgeDays \(config.payments.maxAgeDays)); import today's statement first. Not sending")
+      throw ExitCode(2)
+    }
   }
 
   func runLive(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {

@@ -1,0 +1,184 @@
+/// The Dutch structured payment reference (betalingskenmerk).
+///
+/// Source: Betaalvereniging, specificaties betalingskenmerk: 16 digits = check digit C + 15
+/// digits; C is weighted mod 11 over the digits right to left with weights 2, 4, 8, 5, 10, 9, 7,
+/// 3, 6, 1 (repeating): C = 11 − (Σ mod 11), with 10 → 1 and 11 → 0. Example 5000056789012345.
+public enum Betalingskenmerk {
+  static let weights = [2, 4, 8, 5, 10, 9, 7, 3, 6, 1]
+
+  static func checkDigit(_ digits: [Int]) -> Int {
+    var sum = 0
+    for (i, d) in digits.reversed().enumerated() { sum += d * weights[i % weights.count] }
+    let c = 11 - sum % 11
+    return c == 10 ? 1 : c == 11 ? 0 : c
+  }
+
+  /// True for a 16-digit reference whose check digit is right (also for the 7–14 digit forms
+  /// with a length code: C, L, digits).
+  public static func isValid(_ text: String) -> Bool {
+    let digits = text.compactMap(\.wholeNumberValue)
+    guard digits.count == text.count else { return false }
+    switch digits.count {
+    case 16: return checkDigit(Array(digits.dropFirst())) == digits[0]
+    case 9...14: return checkDigit(Array(digits.dropFirst())) == digits[0] && digits[1] == digits.count % 10
+    case 7: return true  // no check digit in the 7-digit form
+    default: return false
+    }
+  }
+
+  /// The 16-digit reference herinner generates for an invoice: its number's digits, left-padded
+  /// to 15, behind their check digit. Nil when the number has no digits or more than 15.
+  public static func generate(for invoiceNumber: String) -> String? {
+    let digits = invoiceNumber.compactMap(\.wholeNumberValue)
+    guard !digits.isEmpty, digits.count <= 15 else { return nil }
+    let body = Array(repeating: 0, count: 15 - digits.count) + digits
+    return ([checkDigit(body)] + body).map(String.init).joined()
+  }
+}
+
+/// One incoming bank credit (or a debit, which herinner ignores).
+public struct BankTransaction: Sendable, Hashable {
+  /// The bank's own reference for the entry, or a key built from its contents.
+  public var key: String
+  public var account: String
+  public var bookingDate: CalendarDate
+  public var amount: Money
+  public var isCredit: Bool
+  public var isReversal: Bool
+  public var debtorName: String?
+  public var debtorIBAN: String?
+  public var remittance: String?
+  public var structuredReference: String?
+
+  public init(
+    key: String, account: String, bookingDate: CalendarDate, amount: Money, isCredit: Bool, isReversal: Bool = false,
+    debtorName: String? = nil, debtorIBAN: String? = nil, remittance: String? = nil, structuredReference: String? = nil
+  ) {
+    self.key = key
+    self.account = account
+    self.bookingDate = bookingDate
+    self.amount = amount
+    self.isCredit = isCredit
+    self.isReversal = isReversal
+    self.debtorName = debtorName
+    self.debtorIBAN = debtorIBAN
+    self.remittance = remittance
+    self.structuredReference = structuredReference
+  }
+
+  /// The key for an entry without a bank reference: account + date + amount + counterparty + text.
+  public static func contentKey(account: String, date: CalendarDate, amount: Money, counterparty: String?, text: String?) -> String {
+    "\(account)|\(date.iso)|\(amount.cents)|\(counterparty ?? "")|\(text ?? "")"
+  }
+}
+
+/// How a payment was matched, in order of certainty.
+public enum MatchRule: String, Sendable, Codable {
+  case reference, invoiceNumber = "invoice-number", amountAndDebtor = "amount-debtor"
+}
+
+/// The verdict on one credit.
+public enum PaymentMatch: Sendable, Hashable {
+  /// Applied: amount per invoice; `overpaid` is what is left after settling them all.
+  case matched(rule: MatchRule, allocations: [String: Money], overpaid: Money)
+  /// Not certain: a person decides (`payments unmatched`); these invoices' customers are held.
+  case unmatched(reason: String, suspects: [String])
+}
+
+/// Matches incoming credits to open invoices. Pure.
+public struct PaymentMatcher: Sendable {
+  public var invoices: [Invoice]
+  /// IBANs seen before on matched payments, per customer key (learned from the ledger).
+  public var knownIBANs: [String: Set<String>]
+
+  public init(invoices: [Invoice], knownIBANs: [String: Set<String>] = [:]) {
+    self.invoices = invoices.filter { $0.status == .open && $0.outstanding.cents > 0 }
+    self.knownIBANs = knownIBANs
+  }
+
+  static func alnum(_ s: String) -> String { String(s.uppercased().filter { $0.isLetter || $0.isNumber }) }
+
+  static func normalName(_ s: String) -> String {
+    var n = s.lowercased()
+    for noise in [" b.v.", " bv", " v.o.f.", " vof", "hr ", "mw ", "dhr ", "mevr ", "de heer ", "mevrouw "] {
+      n = n.replacingAll(noise, with: " ")
+    }
+    return String(n.filter { $0.isLetter || $0.isNumber })
+  }
+
+  /// Invoice numbers found in a free text: tolerant of spaces, dashes, prefixes (`F`, `INV`,
+  /// `factuur`) and several numbers in one text.
+  public func numbers(in text: String) -> [String] {
+    let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" || $0 == ":" || $0 == "/" || $0 == "(" || $0 == ")" || $0 == "#" })
+      .map { Self.alnum(String($0)) }.filter { !$0.isEmpty }
+    var candidates: Set<String> = []
+    for i in tokens.indices {
+      var joined = ""
+      for j in i..<min(i + 3, tokens.count) {
+        joined += tokens[j]
+        candidates.insert(joined)
+        // A letter prefix glued to the number: F20260042, INV20260042.
+        if let firstDigit = joined.firstIndex(where: \.isNumber), firstDigit != joined.startIndex {
+          candidates.insert(String(joined[firstDigit...]))
+        }
+      }
+    }
+    var found: [String] = []
+    for inv in invoices where !found.contains(inv.number) {
+      let n = Self.alnum(inv.number)
+      if n.count >= 4 && candidates.contains(n) { found.append(inv.number) }
+    }
+    return found
+  }
+
+  public func match(_ t: BankTransaction) -> PaymentMatch {
+    let cur = t.amount.currency
+    func allocate(_ matched: [Invoice], rule: MatchRule) -> PaymentMatch {
+      var left = t.amount.cents
+      var allocations: [String: Money] = [:]
+      for inv in matched {
+        let part = min(left, inv.outstanding.cents)
+        if part > 0 { allocations[inv.number] = Money(cents: part, currency: cur) }
+        left -= part
+      }
+      return .matched(rule: rule, allocations: allocations, overpaid: Money(cents: left, currency: cur))
+    }
+    // 1. The betalingskenmerk.
+    if let ref = t.structuredReference.map({ $0.filter(\.isNumber) }), !ref.isEmpty {
+      let hits = invoices.filter { ($0.reference ?? Betalingskenmerk.generate(for: $0.number)) == ref }
+      if Betalingskenmerk.isValid(ref), hits.count == 1 { return allocate(hits, rule: .reference) }
+      if hits.count > 1 { return .unmatched(reason: "betalingskenmerk \(ref) fits several invoices", suspects: hits.map(\.number)) }
+    }
+    // 16-digit references typed in the free text.
+    if let text = t.remittance {
+      let refs = text.split(whereSeparator: { !$0.isNumber }).map(String.init).filter { $0.count == 16 && Betalingskenmerk.isValid($0) }
+      let hits = invoices.filter { inv in refs.contains(inv.reference ?? Betalingskenmerk.generate(for: inv.number) ?? "-") }
+      if hits.count == 1 { return allocate(hits, rule: .reference) }
+    }
+    // 2. Invoice numbers in the remittance text.
+    let mentioned = numbers(in: t.remittance ?? "")
+    if !mentioned.isEmpty {
+      let hits = invoices.filter { mentioned.contains($0.number) }
+      let total = hits.reduce(Int64(0)) { $0 + $1.outstanding.cents }
+      if hits.count == 1 { return allocate(hits, rule: .invoiceNumber) }
+      if total == t.amount.cents { return allocate(hits, rule: .invoiceNumber) }
+      return .unmatched(
+        reason: "names invoices \(mentioned.joined(separator: ", ")) but pays \(t.amount.dutch) of \(Money(cents: total, currency: cur).dutch) outstanding",
+        suspects: mentioned)
+    }
+    // 3. Amount + debtor for a single open invoice.
+    let name = t.debtorName.map(Self.normalName) ?? ""
+    let iban = t.debtorIBAN.map { $0.replacingAll(" ", with: "").uppercased() }
+    func sameDebtor(_ inv: Invoice) -> Bool {
+      if let iban, knownIBANs[inv.customerKey]?.contains(iban) == true { return true }
+      return !name.isEmpty && Self.normalName(inv.customer) == name
+    }
+    let byDebtor = invoices.filter(sameDebtor)
+    let exact = byDebtor.filter { $0.outstanding.cents == t.amount.cents }
+    if exact.count == 1 { return allocate(exact, rule: .amountAndDebtor) }
+    let suspects = (exact.isEmpty ? byDebtor : exact).map(\.number)
+    return .unmatched(
+      reason: exact.count > 1 ? "several open invoices of \(t.debtorName ?? "this debtor") match \(t.amount.dutch)" : "no invoice could be identified",
+      suspects: suspects)
+  }
+}
