@@ -48,7 +48,8 @@ let package = Package(
       swiftSettings: settings),
     // Benchmarks (Benchmarks/run builds it in release mode).
     .executableTarget(
-      name: "herinner-bench", dependencies: ["HerinnerCore", "HerinnerInput", "CurlSMTP"], swiftSettings: settings),
+      name: "herinner-bench", dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "CurlSMTP"],
+      swiftSettings: settings),
     .testTarget(
       name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),

@@ -88,28 +88,42 @@ public final class NightRunner {
     var sentCount = 0
     while index < messages.count && tally.stoppedEarly == nil {
       var batch: [Prepared] = []
-      while batch.count < group && index < messages.count {
-        let m = messages[index]
-        index += 1
-        let date = clock()
-        let recipients = recipientsOverride ?? m.recipients
-        let built: MessageBuilder.Built
+      let take = Array(messages[index..<min(index + group, messages.count)])
+      index += take.count
+      // Rendering and composing are pure and CPU-bound: the group is built on every core.
+      let date = clock()
+      let builder = self.builder
+      let built = BuiltSlots(count: take.count)
+      DispatchQueue.concurrentPerform(iterations: take.count) { i in
+        let m = take[i]
         do {
-          built = try builder.build(
-            m.letter, to: recipients, date: date, inReplyTo: m.inReplyTo, references: m.references,
-            autoSubmitted: !resend)
+          built.set(
+            i,
+            .success(
+              try builder.build(
+                m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
+                references: m.references, autoSubmitted: !resend)))
         } catch {
+          built.set(i, .failure(MessageBuilder.BuildError(description: "\(error)")))
+        }
+      }
+      for (i, m) in take.enumerated() {
+        let recipients = recipientsOverride ?? m.recipients
+        let b: MessageBuilder.Built
+        switch built.get(i) {
+        case .success(let ok): b = ok
+        case .failure(let error):
           tally.notRendered += 1
           tally.problems.append("invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
           continue
         }
-        let key = String(built.message.messageID.dropFirst().dropLast())
-        let path = try archive(Self.archiveName(m, messageID: built.message.messageID, resend: resend), built.bytes)
+        let key = String(b.message.messageID.dropFirst().dropLast())
+        let path = try archive(Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
         let attempt = NewAttempt(
           messageKey: key, invoices: m.numbers, step: m.step, isResend: resend, runDate: m.letter.date,
           deadline: m.letter.deadline, costs: m.letter.costs?.cents, recipients: recipients,
-          messageID: built.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
-        batch.append(Prepared(planned: m, attempt: attempt, bytes: built.bytes))
+          messageID: b.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
+        batch.append(Prepared(planned: m, attempt: attempt, bytes: b.bytes))
       }
       guard !batch.isEmpty else { continue }
       // The archived bytes and the `sending` records are durable before any DATA starts.
@@ -211,4 +225,21 @@ final class Outcomes: @unchecked Sendable {
 struct ExclusiveUse: @unchecked Sendable {
   let items: [any MailTransport]
   init(_ items: [any MailTransport]) { self.items = items }
+}
+
+/// Messages built in parallel, read after all builders finished.
+final class BuiltSlots: @unchecked Sendable {
+  private var values: [Result<MessageBuilder.Built, MessageBuilder.BuildError>?]
+  private let lock = NSLock()
+  init(count: Int) { values = Array(repeating: nil, count: count) }
+  func set(_ i: Int, _ v: Result<MessageBuilder.Built, MessageBuilder.BuildError>) {
+    lock.lock()
+    values[i] = v
+    lock.unlock()
+  }
+  func get(_ i: Int) -> Result<MessageBuilder.Built, MessageBuilder.BuildError> {
+    lock.lock()
+    defer { lock.unlock() }
+    return values[i] ?? .failure(MessageBuilder.BuildError(description: "not built"))
+  }
 }

@@ -78,8 +78,9 @@ public struct MIMEComposer: Sendable {
 
   /// `=_` cannot occur in quoted-printable or base64 output, so the boundary never collides.
   public static let randomBoundary: @Sendable (Int) -> String = { n in
-    let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-    return "=_herinner_\(n)_" + String((0..<24).map { _ in alphabet.randomElement()! })
+    // One draw of 128 random bits per boundary (not a system call per character).
+    var g = SystemRandomNumberGenerator()
+    return "=_herinner_\(n)_" + String(g.next(), radix: 36) + String(g.next(), radix: 36)
   }
 
   public func compose(_ m: OutgoingMessage) throws(MIMEError) -> [UInt8] {
@@ -146,13 +147,7 @@ public struct MIMEComposer: Sendable {
     var out = Array("Content-Type: \(a.contentType);\r\n \(name)\r\n".utf8)
     out += Array("Content-Disposition: attachment;\r\n \(filename)\r\n".utf8)
     out += Array("Content-Transfer-Encoding: base64\r\n\r\n".utf8)
-    let b64 = Array(Data(a.data).base64EncodedString().utf8)
-    var i = 0
-    while i < b64.count {
-      out += b64[i..<min(i + 76, b64.count)]
-      out += [0x0D, 0x0A]
-      i += 76
-    }
+    Base64.appendLines(a.data, to: &out)
     return out
   }
 
@@ -301,33 +296,104 @@ enum RFC2231 {
 /// mangles it.
 public enum QuotedPrintable {
   public static func encode(_ text: String) -> [UInt8] {
-    let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    let src = Array(text.utf8)
     var out: [UInt8] = []
+    out.reserveCapacity(src.count + src.count / 8 + 16)
     let hex = Array("0123456789ABCDEF".utf8)
-    let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)
-    for (li, line) in lines.enumerated() {
-      let bytes = Array(line.utf8)
-      var current: [UInt8] = []
-      for (i, b) in bytes.enumerated() {
-        var token: [UInt8]
-        let isLast = i == bytes.count - 1
-        let atStart = current.isEmpty && i == 0
-        if b == 0x3D || b > 0x7E || (b < 0x20 && b != 0x09) || ((b == 0x20 || b == 0x09) && isLast)
-          || (atStart && (b == 0x2E || (b == 0x46 && bytes.starts(with: Array("From ".utf8)))))
-        {
-          token = [0x3D, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+    let from = Array("From ".utf8)
+    var lineLength = 0
+    var i = 0
+    // Any CR, LF or CRLF is a hard line break, written as CRLF.
+    while i <= src.count {
+      var end = i
+      while end < src.count && src[end] != 0x0A && src[end] != 0x0D { end += 1 }
+      lineLength = 0
+      let startsWithFrom = end - i >= 5 && src[i..<i + 5].elementsEqual(from)
+      var k = i
+      while k < end {
+        let b = src[k]
+        let isLast = k == end - 1
+        let encode =
+          b == 0x3D || b > 0x7E || (b < 0x20 && b != 0x09) || ((b == 0x20 || b == 0x09) && isLast)
+          || (k == i && (b == 0x2E || (b == 0x46 && startsWithFrom)))
+        let width = encode ? 3 : 1
+        if lineLength + width > 75 {
+          out.append(0x3D)
+          out.append(0x0D)
+          out.append(0x0A)
+          lineLength = 0
+        }
+        if encode {
+          out.append(0x3D)
+          out.append(hex[Int(b >> 4)])
+          out.append(hex[Int(b & 0xF)])
         } else {
-          token = [b]
+          out.append(b)
         }
-        if current.count + token.count > 75 {
-          out += current + [0x3D, 0x0D, 0x0A]
-          current = []
-        }
-        current += token
+        lineLength += width
+        k += 1
       }
-      out += current
-      if li < lines.count - 1 { out += [0x0D, 0x0A] }
+      if end >= src.count { break }
+      out.append(0x0D)
+      out.append(0x0A)
+      i = end + (src[end] == 0x0D && end + 1 < src.count && src[end + 1] == 0x0A ? 2 : 1)
+      if i == src.count { break }
     }
     return out
+  }
+}
+
+/// Base64 (RFC 2045) in 76-character CRLF lines, written straight into the message buffer: one
+/// pass, no intermediate strings (the attachment is most of every message's bytes).
+enum Base64 {
+  static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+  static func appendLines(_ data: [UInt8], to out: inout [UInt8]) {
+    let n = data.count
+    let chars = (n + 2) / 3 * 4
+    let lines = (chars + 75) / 76
+    let size = chars + lines * 2
+    let encoded = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+      data.withUnsafeBufferPointer { src in
+        alphabet.withUnsafeBufferPointer { a in
+          var o = 0
+          var i = 0
+          var column = 0
+          while i + 3 <= n {
+            let v = UInt32(src[i]) << 16 | UInt32(src[i + 1]) << 8 | UInt32(src[i + 2])
+            buffer[o] = a[Int(v >> 18 & 63)]
+            buffer[o + 1] = a[Int(v >> 12 & 63)]
+            buffer[o + 2] = a[Int(v >> 6 & 63)]
+            buffer[o + 3] = a[Int(v & 63)]
+            o += 4
+            i += 3
+            column += 4
+            if column == 76 {
+              buffer[o] = 0x0D
+              buffer[o + 1] = 0x0A
+              o += 2
+              column = 0
+            }
+          }
+          let rest = n - i
+          if rest > 0 {
+            let v = UInt32(src[i]) << 16 | (rest > 1 ? UInt32(src[i + 1]) << 8 : 0)
+            buffer[o] = a[Int(v >> 18 & 63)]
+            buffer[o + 1] = a[Int(v >> 12 & 63)]
+            buffer[o + 2] = rest > 1 ? a[Int(v >> 6 & 63)] : UInt8(ascii: "=")
+            buffer[o + 3] = UInt8(ascii: "=")
+            o += 4
+            column += 4
+          }
+          if column > 0 {
+            buffer[o] = 0x0D
+            buffer[o + 1] = 0x0A
+            o += 2
+          }
+          initialized = o
+        }
+      }
+    }
+    out.append(contentsOf: encoded)
   }
 }

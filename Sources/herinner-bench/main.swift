@@ -4,6 +4,7 @@ import CurlSMTP
 import Foundation
 import HerinnerCore
 import HerinnerInput
+import HerinnerLetters
 
 func now() -> Double {
   var ts = timespec()
@@ -83,6 +84,41 @@ case "parse":
   let seconds = now() - t
   print("parse_rows_per_second: \(Int(Double(load.records) / seconds)) (\(load.invoices.count) valid, \(load.problems.count) problems)")
   print("parse_peak_rss_kib: \(peakRSSKiB())")
+
+case "compose":
+  // Render + MIME: letters rendered and composed per second with a 100 KB PDF.
+  guard let templatesFolder = stringOption("--templates") else { fatalError("--templates") }
+  let n = option("--count", 2000)
+  let size = option("--size", 100_000)
+  let templates = try TemplateSet.load(folder: templatesFolder)
+  let pdf = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+  let builder = MessageBuilder(templates: templates, timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in pdf })
+  let sender = Sender(name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", phone: "020 123 4567", iban: "NL91ABNA0417164300", address: ["Keizersgracht 1"])
+  let letters = (0..<n).map { i in
+    Letter.make(
+      step: .first,
+      invoices: [Invoice(number: "B\(i)", customer: "Klant \(i)", contact: "mevrouw Jansen", email: "k\(i)@example.nl", issued: CalendarDate(year: 2026, month: 10, day: 1)!, due: CalendarDate(year: 2026, month: 10, day: 31)!, amount: Money(cents: 123_456), pdf: "f.pdf")],
+      sender: sender, policy: Policy(), date: CalendarDate(year: 2026, month: 12, day: 1)!, firstSentOn: nil)
+  }
+  var t = now()
+  var bytes = 0
+  for l in letters { bytes += try builder.build(l, to: [l.first.email], date: Date()).bytes.count }
+  let total = now() - t
+  t = now()
+  for l in letters { _ = try templates.render(l) }
+  let render = now() - t
+  let sample = try builder.build(letters[0], to: ["k@example.nl"], date: Date()).message
+  t = now()
+  for _ in 0..<n { _ = try MIMEComposer().compose(sample) }
+  let mimeOnly = now() - t
+  var noAttachment = sample
+  noAttachment.attachments = []
+  t = now()
+  for _ in 0..<n { _ = try MIMEComposer().compose(noAttachment) }
+  let mimeSmall = now() - t
+  print("compose_mime_share: \(Int(mimeOnly / total * 100)) % (without attachment \(Int(mimeSmall / total * 100)) %)")
+  print("compose_messages_per_second: \(Int(Double(n) / total)) (\(bytes / n) bytes each)")
+  print("compose_render_share: \(Int(render / total * 100)) %")
 
 case "smtp":
   // The transport alone: messages per second to a server on loopback.

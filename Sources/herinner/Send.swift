@@ -66,17 +66,19 @@ enum Mbox {
     f.timeZone = TimeZone(identifier: "UTC")
     f.dateFormat = "EEE MMM dd HH:mm:ss yyyy"
     var out = Array("From herinner@localhost \(f.string(from: date))\n".utf8)
-    var lineStart = true
+    out.reserveCapacity(bytes.count + 200)
+    // Copy line by line; quote lines that start with >*From (mboxrd).
     var i = 0
+    let from = Array("From ".utf8)
     while i < bytes.count {
-      if lineStart {
-        var j = i
-        while j < bytes.count && bytes[j] == UInt8(ascii: ">") { j += 1 }
-        if bytes[j..<min(j + 5, bytes.count)].elementsEqual("From ".utf8) { out.append(UInt8(ascii: ">")) }
-      }
-      out.append(bytes[i])
-      lineStart = bytes[i] == 0x0A
-      i += 1
+      var end = i
+      while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+      if end < bytes.count { end += 1 }
+      var j = i
+      while j < end && bytes[j] == UInt8(ascii: ">") { j += 1 }
+      if end - j >= 5 && bytes[j..<j + 5].elementsEqual(from) { out.append(UInt8(ascii: ">")) }
+      out.append(contentsOf: bytes[i..<end])
+      i = end
     }
     if out.last != 0x0A { out += [0x0D, 0x0A] }
     out += [0x0D, 0x0A]
