@@ -165,6 +165,18 @@ public final class NightRunner {
         }
       }
       sentCount += batch.count
+      // The server refused the session before the run's first message got anywhere: undo the
+      // group's records so the run marks nothing, and stop (the command exits 4).
+      if tally.sent + tally.deferred + tally.rejected + tally.unknown == 0 {
+        let outcomesNow = (0..<batch.count).map { outcomes.get($0) }
+        if outcomesNow.allSatisfy({ if case .failure = $0 { return true } else { return false } }),
+          case .failure(let first) = outcomesNow[0]
+        {
+          try ledger.abandon(batch.map(\.attempt.messageKey))
+          for p in batch { if let path = p.attempt.archivePath { unarchive(path) } }
+          throw first
+        }
+      }
       var results: [DeliveryResult] = []
       for (i, p) in batch.enumerated() {
         let outcome: DeliveryOutcome

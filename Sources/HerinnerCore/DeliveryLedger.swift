@@ -55,4 +55,7 @@ public struct DeliveryResult: Sendable {
 public protocol DeliveryLedger: AnyObject {
   func begin(_ attempts: [NewAttempt]) throws
   func finish(_ results: [DeliveryResult]) throws
+  /// Removes attempts that provably never reached a server (the connection, TLS or login failed
+  /// before the first message of the run), so that such a run marks nothing.
+  func abandon(_ messageKeys: [String]) throws
 }

@@ -244,6 +244,13 @@ public final class Ledger: DeliveryLedger {
     }
   }
 
+  public func abandon(_ messageKeys: [String]) throws(LedgerError) {
+    try db.transaction { () throws(LedgerError) in
+      let delete = try db.prepare("DELETE FROM deliveries WHERE message_key = ? AND state = 'sending'")
+      for k in messageKeys { try delete.run([k]) }
+    }
+  }
+
   /// Records the server's final answer for every invoice of the message.
   public func finish(
     messageKey: String, state: DeliveryState, replyCode: Int?, reply: String?, archivePath: String?

@@ -39,12 +39,14 @@ final class RunLock {
 }
 
 extension Config {
-  /// The SMTP password from `passwordEnv` or `passwordFile`; exits 2 when it is configured but absent.
+  /// The SMTP password from `passwordEnv` or `passwordFile`. An unset variable is warned about
+  /// and the session goes on without a login: a server that requires one then refuses (exit 4),
+  /// one that does not (a local relay) just works.
   func smtpPassword() throws -> String? {
     if let env = smtp.passwordEnv {
       guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
-        Console.error("\(InvoiceSource.display(file)): smtp.passwordEnv: the environment variable \(env) is not set")
-        throw ExitCode(2)
+        Console.error("\(InvoiceSource.display(file)): smtp.passwordEnv: the environment variable \(env) is not set; connecting without a login")
+        return nil
       }
       return v
     }
@@ -67,7 +69,7 @@ extension Config {
     }
     let host = smtp.host.hasPrefix("[") ? String(smtp.host.dropFirst().dropLast()) : smtp.host
     return SMTPSettings(
-      host: host, port: smtp.port, security: security, username: smtp.username, password: password,
+      host: host, port: smtp.port, security: security, username: password == nil ? nil : smtp.username, password: password,
       caFile: smtp.caFile, timeoutSeconds: smtp.timeoutSeconds, heloName: sender.domain)
   }
 
@@ -181,7 +183,10 @@ extension Send {
           if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         }
       }
-      do { tally = try runner.run(plan.messages) } catch {
+      do { tally = try runner.run(plan.messages) } catch let e as TransportError {
+        Console.error("SMTP \(config.smtp.host):\(config.smtp.port): \(e.message); nothing sent, nothing marked")
+        throw ExitCode(4)
+      } catch {
         Console.error("send stopped: \(error)")
         throw ExitCode(1)
       }

@@ -103,7 +103,10 @@ struct Resend: ParsableCommand {
       unarchive: { try? FileManager.default.removeItem(atPath: $0) }, clock: { config.messageDate(for: today) })
     runner.flushArchive = config.archiveFlush
     let tally: RunTally
-    do { tally = try runner.run([planned], resend: true) } catch {
+    do { tally = try runner.run([planned], resend: true) } catch let e as TransportError {
+      Console.error("SMTP \(config.smtp.host):\(config.smtp.port): \(e.message); nothing sent, nothing marked")
+      throw ExitCode(4)
+    } catch {
       Console.error("resend stopped: \(error)")
       throw ExitCode(1)
     }

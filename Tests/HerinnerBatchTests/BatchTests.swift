@@ -103,6 +103,10 @@ final class MemoryLedger: DeliveryLedger {
       events.append("begin \(a.invoices.joined(separator: "+"))")
     }
   }
+  func abandon(_ messageKeys: [String]) throws {
+    for k in messageKeys { states[k] = nil }
+    events.append("abandon \(messageKeys.count)")
+  }
   func finish(_ results: [DeliveryResult]) throws {
     for r in results {
       states[r.messageKey] = r.state
@@ -200,6 +204,13 @@ final class FakeTransport: MailTransport {
     // Nothing of the third group was even recorded: the batch stopped.
     #expect(ledger.states.count == 4)
     #expect(ledger.states.values.filter { $0 == .deferred }.count == 2)
+  }
+
+  @Test func aServerThatRefusesTheFirstMessageLeavesNothingMarked() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger, failAfter: 0)
+    #expect(throws: TransportError.self) { try runner(ledger, t).run(messages(3)) }
+    #expect(ledger.states.isEmpty)
   }
 
   @Test func rateLimitSpacesTheMessages() throws {

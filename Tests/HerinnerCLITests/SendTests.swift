@@ -152,8 +152,12 @@ func header(_ name: String, in data: [UInt8]) -> String? {
     let ok = try ex.send("2026-12-01", env: ["TEST_SMTP_PW": "juist"])
     #expect(ok.status == 0, "\(ok.stderr)")
     #expect(server.received().count == 6)
-    let missing = try ex.send("2026-12-02", env: ["TEST_SMTP_PW": ""])
-    #expect(missing.status == 0 || missing.status == 2)
+    // The variable unset: no login is attempted, the server requires one, nothing is marked.
+    let before = try ex.ledger().deliveries().count
+    let missing = try ex.send("2026-12-15", env: ["TEST_SMTP_PW": ""])
+    #expect(missing.status == 4, "\(missing.stderr)")
+    #expect(missing.stderr.contains("TEST_SMTP_PW is not set"))
+    #expect(try ex.ledger().deliveries().count == before, "nothing marked")
   }
 
   @Test func aSecondSendOnTheSameLedgerExitsThree() throws {
