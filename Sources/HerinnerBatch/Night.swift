@@ -80,75 +80,67 @@ public final class NightRunner {
   }
 
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
-  public func run(_ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil) throws -> RunTally {
-    var tally = RunTally()
-    let group = transports.count * max(1, messagesPerConnection)
-    var index = 0
-    let start = clock()
-    var sentCount = 0
-    while index < messages.count && tally.stoppedEarly == nil {
-      var batch: [Prepared] = []
-      let take = Array(messages[index..<min(index + group, messages.count)])
-      index += take.count
-      // Rendering and composing are pure and CPU-bound: the group is built on every core.
-      let date = clock()
-      let builder = self.builder
-      let built = BuiltSlots(count: take.count)
-      DispatchQueue.concurrentPerform(iterations: take.count) { i in
-        let m = take[i]
-        do {
-          built.set(
-            i,
-            .success(
-              try builder.build(
-                m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
-                references: m.references, autoSubmitted: !resend)))
-        } catch {
-          built.set(i, .failure(MessageBuilder.BuildError(description: "\(error)")))
-        }
+  /// Renders a group on every core and writes its archive files (not yet recorded).
+  func prepare(
+    _ take: [PlannedMessage], resend: Bool, recipientsOverride: [String]?, tally: inout RunTally
+  ) throws -> [Prepared] {
+    guard !take.isEmpty else { return [] }
+    let date = clock()
+    let builder = self.builder
+    let built = BuiltSlots(count: take.count)
+    DispatchQueue.concurrentPerform(iterations: take.count) { i in
+      let m = take[i]
+      do {
+        built.set(
+          i,
+          .success(
+            try builder.build(
+              m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
+              references: m.references, autoSubmitted: !resend)))
+      } catch {
+        built.set(i, .failure(MessageBuilder.BuildError(description: "\(error)")))
       }
-      for (i, m) in take.enumerated() {
-        let recipients = recipientsOverride ?? m.recipients
-        let b: MessageBuilder.Built
-        switch built.get(i) {
-        case .success(let ok): b = ok
-        case .failure(let error):
-          tally.notRendered += 1
-          tally.problems.append("invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
-          continue
-        }
-        let key = String(b.message.messageID.dropFirst().dropLast())
-        let path = try archive(Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
-        let attempt = NewAttempt(
-          messageKey: key, invoices: m.numbers, step: m.step, isResend: resend, runDate: m.letter.date,
-          deadline: m.letter.deadline, costs: m.letter.costs?.cents, recipients: recipients,
-          messageID: b.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
-        batch.append(Prepared(planned: m, attempt: attempt, bytes: b.bytes))
+    }
+    var batch: [Prepared] = []
+    for (i, m) in take.enumerated() {
+      let recipients = recipientsOverride ?? m.recipients
+      let b: MessageBuilder.Built
+      switch built.get(i) {
+      case .success(let ok): b = ok
+      case .failure(let error):
+        tally.notRendered += 1
+        tally.problems.append("invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
+        continue
       }
-      guard !batch.isEmpty else { continue }
-      // The archived bytes and the `sending` records are durable before any DATA starts.
-      flushArchive()
-      try ledger.begin(batch.map(\.attempt))
+      let key = String(b.message.messageID.dropFirst().dropLast())
+      let path = try archive(Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
+      let attempt = NewAttempt(
+        messageKey: key, invoices: m.numbers, step: m.step, isResend: resend, runDate: m.letter.date,
+        deadline: m.letter.deadline, costs: m.letter.costs?.cents, recipients: recipients,
+        messageID: b.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
+      batch.append(Prepared(planned: m, attempt: attempt, bytes: b.bytes))
+    }
+    return batch
+  }
 
-      // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
-      if maxPerMinute > 0 {
-        let earliest = start.addingTimeInterval(Double(sentCount) * 60 / Double(maxPerMinute))
-        let wait = earliest.timeIntervalSince(clock())
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-      }
-      let outcomes = Outcomes(count: batch.count)
-      let envelopeFrom = self.envelopeFrom
-      let bcc = self.bcc
-      // Each connection is used by exactly one sender thread at a time (index i).
-      let transports = ExclusiveUse(self.transports)
-      let frozen = batch
-      // Connection c sends messages c, c + n, c + 2n, … of the group, in order.
-      let connections = min(transports.items.count, frozen.count)
-      DispatchQueue.concurrentPerform(iterations: connections) { c in
+  /// Sends a prepared group on the connections, in the background; `wait()` gives the outcomes.
+  func startSending(_ batch: [Prepared]) -> (DispatchGroup, Outcomes) {
+    let outcomes = Outcomes(count: batch.count)
+    let envelopeFrom = self.envelopeFrom
+    let bcc = self.bcc
+    // Each connection is used by exactly one sender thread at a time.
+    let transports = ExclusiveUse(self.transports)
+    let connections = min(transports.items.count, batch.count)
+    let done = DispatchGroup()
+    // Connection c sends messages c, c + n, c + 2n, … of the group, in order.
+    for c in 0..<connections {
+      done.enter()
+      DispatchQueue.global().async {
+        defer { done.leave() }
         var i = c
         var failed: TransportError? = nil
-        while i < frozen.count {
-          let p = frozen[i]
+        while i < batch.count {
+          let p = batch[i]
           if let failed {
             // This connection is gone: the rest of its share was not delivered.
             outcomes.set(i, .failure(failed))
@@ -164,18 +156,63 @@ public final class NightRunner {
           i += connections
         }
       }
-      sentCount += batch.count
-      // The server refused the session before the run's first message got anywhere: undo the
-      // group's records so the run marks nothing, and stop (the command exits 4).
-      if tally.sent + tally.deferred + tally.rejected + tally.unknown == 0 {
-        let outcomesNow = (0..<batch.count).map { outcomes.get($0) }
-        if outcomesNow.allSatisfy({ if case .failure = $0 { return true } else { return false } }),
-          case .failure(let first) = outcomesNow[0]
-        {
-          try ledger.abandon(batch.map(\.attempt.messageKey))
-          for p in batch { if let path = p.attempt.archivePath { unarchive(path) } }
-          throw first
+    }
+    return (done, outcomes)
+  }
+
+  /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
+  ///
+  /// A pipeline: while one group is on the wire, the next is rendered and archived; it is
+  /// recorded as `sending` (durably) just before it goes out, so every message is durable before
+  /// its DATA starts and a crash leaves at most one group `unknown`.
+  public func run(_ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil) throws -> RunTally {
+    var tally = RunTally()
+    let group = transports.count * max(1, messagesPerConnection)
+    var index = 0
+    let start = clock()
+    var sentCount = 0
+    func nextSlice() -> [PlannedMessage] {
+      let take = Array(messages[index..<min(index + group, messages.count)])
+      index += take.count
+      return take
+    }
+    var next: [Prepared] = []
+    while next.isEmpty && index < messages.count {
+      next = try prepare(nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
+    }
+    while !next.isEmpty {
+      let batch = next
+      next = []
+      // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
+      if maxPerMinute > 0 {
+        let earliest = start.addingTimeInterval(Double(sentCount) * 60 / Double(maxPerMinute))
+        let wait = earliest.timeIntervalSince(clock())
+        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+      }
+      // The archived bytes and the `sending` records are durable before any DATA starts. Only
+      // this group is recorded ahead of its sending: a crash leaves at most one group unknown.
+      flushArchive()
+      try ledger.begin(batch.map(\.attempt))
+      let (done, outcomes) = startSending(batch)
+      // Meanwhile: the next group.
+      var prepareError: (any Error)? = nil
+      do {
+        while next.isEmpty && index < messages.count {
+          next = try prepare(nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
         }
+      } catch {
+        prepareError = error
+      }
+      done.wait()
+      sentCount += batch.count
+
+      let failedWhole = (0..<batch.count).allSatisfy { if case .failure = outcomes.get($0) { return true } else { return false } }
+      if failedWhole, tally.sent + tally.deferred + tally.rejected + tally.unknown == 0, case .failure(let first) = outcomes.get(0) {
+        // The server refused the session before the run's first message got anywhere: undo this
+        // group's records (the next one is not recorded yet), so the run marks nothing.
+        try ledger.abandon(batch.map(\.attempt.messageKey))
+        for p in batch + next { if let path = p.attempt.archivePath { unarchive(path) } }
+        throw first
       }
       var results: [DeliveryResult] = []
       for (i, p) in batch.enumerated() {
@@ -210,7 +247,13 @@ public final class NightRunner {
         }
       }
       try ledger.finish(results)
-      progress(min(index, messages.count), messages.count)
+      progress(sentCount, messages.count)
+      if let prepareError { throw prepareError }
+      if tally.stoppedEarly != nil {
+        // The group rendered behind this one was never recorded nor sent.
+        for p in next { if let path = p.attempt.archivePath { unarchive(path) } }
+        next = []
+      }
     }
     return tally
   }
