@@ -31,27 +31,32 @@ let package = Package(
     .target(
       name: "HerinnerLedger", dependencies: ["HerinnerCore", "CSQLite"], swiftSettings: settings),
     // libcurl (libcurl4-openssl-dev) and the SMTP transport on it.
-    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(
+      name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // syncfs(2), which Glibc only declares with _GNU_SOURCE.
     .target(name: "CHerinnerSystem"),
     // The night: decide, render, record, send, record; resend; export. Sees only the ports.
     .target(
-      name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"], swiftSettings: settings),
+      name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"],
+      swiftSettings: settings),
     // The command line: the one place where live parts are wired.
     .executableTarget(
       name: "herinner",
       dependencies: [
-        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch", "CurlSMTP", "CHerinnerSystem",
+        "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
+        "CurlSMTP", "CHerinnerSystem",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
     // Benchmarks (Benchmarks/run builds it in release mode).
     .executableTarget(
-      name: "herinner-bench", dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "CurlSMTP"],
+      name: "herinner-bench",
+      dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "CurlSMTP"],
       swiftSettings: settings),
     .testTarget(
-      name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"], swiftSettings: settings),
+      name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
+      swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),
@@ -60,11 +65,13 @@ let package = Package(
     // Starts the real test servers (aiosmtpd, smtp-sink) for the integration tests.
     .target(name: "HerinnerTestSupport", path: "Tests/Support", swiftSettings: settings),
     .testTarget(
-      name: "CurlSMTPTests", dependencies: ["CurlSMTP", "HerinnerTestSupport"], swiftSettings: settings),
+      name: "CurlSMTPTests", dependencies: ["CurlSMTP", "HerinnerTestSupport"],
+      swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
     .testTarget(
-      name: "HerinnerCLITests", dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport"],
+      name: "HerinnerCLITests",
+      dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport"],
       swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]

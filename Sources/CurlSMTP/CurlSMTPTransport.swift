@@ -65,7 +65,8 @@ private let readCallback: herinner_io_callback = { buffer, size, count, user in
   let n = min(room, remaining)
   t.data.withUnsafeBytes { src in
     buffer!.withMemoryRebound(to: UInt8.self, capacity: n) { dst in
-      dst.update(from: src.baseAddress!.advanced(by: t.offset).assumingMemoryBound(to: UInt8.self), count: n)
+      dst.update(
+        from: src.baseAddress!.advanced(by: t.offset).assumingMemoryBound(to: UInt8.self), count: n)
     }
   }
   t.offset += n
@@ -115,7 +116,8 @@ public final class CurlSMTPTransport: MailTransport {
   ///
   /// Throws `TransportError` when the server cannot be used at all (unreachable, TLS, login):
   /// then nothing was delivered.
-  public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome {
+  public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome
+  {
     curl_easy_reset(handle)
     configure()
     set(CURLOPT_MAIL_FROM, "<\(envelope.from)>")
@@ -141,11 +143,13 @@ public final class CurlSMTPTransport: MailTransport {
     }
     var code = 0
     _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-    let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let detail = String(
+      decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return try Self.classify(
       rc: Int(rc.rawValue), code: code,
       lastReply: transfer.replies.last { $0.hasPrefix(String(code)) } ?? transfer.replies.last,
-      finalOK: transfer.finalOK, uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
+      finalOK: transfer.finalOK,
+      uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
       curlText: String(cString: curl_easy_strerror(rc)), detail: detail, settings: settings)
   }
 
@@ -187,16 +191,20 @@ public final class CurlSMTPTransport: MailTransport {
     var code = 0
     _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
     let outcome = try Self.classify(
-      rc: Int(rc.rawValue), code: code, lastReply: transfer.replies.last, finalOK: nil, uploadComplete: false,
+      rc: Int(rc.rawValue), code: code, lastReply: transfer.replies.last, finalOK: nil,
+      uploadComplete: false,
       curlText: String(cString: curl_easy_strerror(rc)), detail: "", settings: settings)
     if code == 0, case .deferred = outcome {
-      throw TransportError(kind: .unreachable, message: "no SMTP session with \(settings.host):\(settings.port): \(outcome.reply)")
+      throw TransportError(
+        kind: .unreachable,
+        message: "no SMTP session with \(settings.host):\(settings.port): \(outcome.reply)")
     }
   }
 
   /// Maps a CURLcode and the server's last reply to an outcome. Pure.
   static func classify(
-    rc: Int, code: Int, lastReply: String?, finalOK: String?, uploadComplete: Bool, curlText: String,
+    rc: Int, code: Int, lastReply: String?, finalOK: String?, uploadComplete: Bool,
+    curlText: String,
     detail: String, settings: SMTPSettings
   ) throws(TransportError) -> DeliveryOutcome {
     let reply = lastReply ?? ""
@@ -209,17 +217,25 @@ public final class CurlSMTPTransport: MailTransport {
     case 6:  // COULDNT_RESOLVE_HOST
       throw TransportError(kind: .unreachable, message: "cannot resolve \(settings.host): \(why)")
     case 7:  // COULDNT_CONNECT
-      throw TransportError(kind: .unreachable, message: "cannot connect to \(settings.host):\(settings.port): \(why)")
+      throw TransportError(
+        kind: .unreachable, message: "cannot connect to \(settings.host):\(settings.port): \(why)")
     case 28 where !uploadComplete && code == 0:  // timed out before the server said anything useful
-      throw TransportError(kind: .unreachable, message: "timed out talking to \(settings.host):\(settings.port): \(why)")
+      throw TransportError(
+        kind: .unreachable,
+        message: "timed out talking to \(settings.host):\(settings.port): \(why)")
     case 35, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91:
-      throw TransportError(kind: .tls, message: "TLS with \(settings.host) failed (certificates are always verified): \(why)")
+      throw TransportError(
+        kind: .tls,
+        message: "TLS with \(settings.host) failed (certificates are always verified): \(why)")
     case 67:
-      throw TransportError(kind: .login, message: "the server refused the login for \(settings.username ?? "?"): \(reply)")
+      throw TransportError(
+        kind: .login,
+        message: "the server refused the login for \(settings.username ?? "?"): \(reply)")
     default: break
     }
     if code == 530 || code == 534 || code == 535 || code == 538 {
-      throw TransportError(kind: code == 535 ? .login : .tls, message: "the server refused: \(reply)")
+      throw TransportError(
+        kind: code == 535 ? .login : .tls, message: "the server refused: \(reply)")
     }
     if (500..<600).contains(code) { return .rejected(code: code, reply: reply) }
     if (400..<500).contains(code) { return .deferred(code: code, reply: reply) }
@@ -227,7 +243,8 @@ public final class CurlSMTPTransport: MailTransport {
     // once every byte is in the socket the server may have queued it: only a person can tell,
     // so it is `unknown`, never retried automatically.
     if uploadComplete {
-      return .unknown(reason: "connection lost after the message was sent, before the server's reply: \(why)")
+      return .unknown(
+        reason: "connection lost after the message was sent, before the server's reply: \(why)")
     }
     return .deferred(code: code, reply: "connection lost before the end of DATA: \(why)")
   }

@@ -49,7 +49,8 @@ public final class NightRunner {
   public var progress: (Int, Int) -> Void = { _, _ in }
 
   public init(
-    builder: MessageBuilder, ledger: any DeliveryLedger, transports: [any MailTransport], envelopeFrom: String,
+    builder: MessageBuilder, ledger: any DeliveryLedger, transports: [any MailTransport],
+    envelopeFrom: String,
     bcc: [String], maxPerMinute: Int, archive: @escaping (String, [UInt8]) throws -> String,
     unarchive: @escaping (String) -> Void, clock: @escaping () -> Date
   ) {
@@ -73,10 +74,13 @@ public final class NightRunner {
 
   /// Archive name: `2026-0101/2026-12-01-first-<token>.eml` (resends say so).
   static func archiveName(_ m: PlannedMessage, messageID: String, resend: Bool) -> String {
-    let number = m.numbers[0].map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+    let number = m.numbers[0].map {
+      $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_"
+    }
     let token = messageID.split(separator: ".").dropLast().last.map(String.init) ?? "m"
     let tokenSafe = String(token.filter { $0.isLetter || $0.isNumber }.prefix(16))
-    return "\(String(number))/\(m.letter.date.iso)-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
+    return
+      "\(String(number))/\(m.letter.date.iso)-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
   }
 
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
@@ -109,13 +113,16 @@ public final class NightRunner {
       case .success(let ok): b = ok
       case .failure(let error):
         tally.notRendered += 1
-        tally.problems.append("invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
+        tally.problems.append(
+          "invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
         continue
       }
       let key = String(b.message.messageID.dropFirst().dropLast())
-      let path = try archive(Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
+      let path = try archive(
+        Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
       let attempt = NewAttempt(
-        messageKey: key, invoices: m.numbers, step: m.step, isResend: resend, runDate: m.letter.date,
+        messageKey: key, invoices: m.numbers, step: m.step, isResend: resend,
+        runDate: m.letter.date,
         deadline: m.letter.deadline, costs: m.letter.costs?.cents, recipients: recipients,
         messageID: b.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
       batch.append(Prepared(planned: m, attempt: attempt, bytes: b.bytes))
@@ -165,7 +172,9 @@ public final class NightRunner {
   /// A pipeline: while one group is on the wire, the next is rendered and archived; it is
   /// recorded as `sending` (durably) just before it goes out, so every message is durable before
   /// its DATA starts and a crash leaves at most one group `unknown`.
-  public func run(_ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil) throws -> RunTally {
+  public func run(
+    _ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil
+  ) throws -> RunTally {
     var tally = RunTally()
     let group = transports.count * max(1, messagesPerConnection)
     var index = 0
@@ -178,7 +187,8 @@ public final class NightRunner {
     }
     var next: [Prepared] = []
     while next.isEmpty && index < messages.count {
-      next = try prepare(nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
+      next = try prepare(
+        nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
     }
     while !next.isEmpty {
       let batch = next
@@ -198,7 +208,8 @@ public final class NightRunner {
       var prepareError: (any Error)? = nil
       do {
         while next.isEmpty && index < messages.count {
-          next = try prepare(nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
+          next = try prepare(
+            nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
         }
       } catch {
         prepareError = error
@@ -206,8 +217,12 @@ public final class NightRunner {
       done.wait()
       sentCount += batch.count
 
-      let failedWhole = (0..<batch.count).allSatisfy { if case .failure = outcomes.get($0) { return true } else { return false } }
-      if failedWhole, tally.sent + tally.deferred + tally.rejected + tally.unknown == 0, case .failure(let first) = outcomes.get(0) {
+      let failedWhole = (0..<batch.count).allSatisfy {
+        if case .failure = outcomes.get($0) { return true } else { return false }
+      }
+      if failedWhole, tally.sent + tally.deferred + tally.rejected + tally.unknown == 0,
+        case .failure(let first) = outcomes.get(0)
+      {
         // The server refused the session before the run's first message got anywhere: undo this
         // group's records (the next one is not recorded yet), so the run marks nothing.
         try ledger.abandon(batch.map(\.attempt.messageKey))
@@ -228,9 +243,11 @@ public final class NightRunner {
         if !keepArchive, let path = p.attempt.archivePath { unarchive(path) }
         results.append(
           DeliveryResult(
-            messageKey: p.attempt.messageKey, state: outcome.state, replyCode: outcome.code, reply: outcome.reply,
+            messageKey: p.attempt.messageKey, state: outcome.state, replyCode: outcome.code,
+            reply: outcome.reply,
             archivePath: keepArchive ? p.attempt.archivePath : nil))
-        let who = "invoice \(p.planned.numbers.joined(separator: ", ")) (\(p.planned.step.rawValue))"
+        let who =
+          "invoice \(p.planned.numbers.joined(separator: ", ")) (\(p.planned.step.rawValue))"
         switch outcome.state {
         case .sent:
           tally.sent += 1
@@ -243,7 +260,8 @@ public final class NightRunner {
           tally.problems.append("\(who): rejected by the server, not retried: \(outcome.reply)")
         default:
           tally.unknown += 1
-          tally.problems.append("\(who): unknown (\(outcome.reply)); check, then `herinner resolve`")
+          tally.problems.append(
+            "\(who): unknown (\(outcome.reply)); check, then `herinner resolve`")
         }
       }
       try ledger.finish(results)

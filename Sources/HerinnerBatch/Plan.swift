@@ -100,13 +100,17 @@ public struct Planner: Sendable {
           continue
         }
         let firstSent = history.firstSent(.first)?.date
-        let key = policy.onePerCustomer ? "\(inv.customerKey)|\(step.rawValue)" : "\(inv.number)|\(step.rawValue)"
+        let key =
+          policy.onePerCustomer
+          ? "\(inv.customerKey)|\(step.rawValue)" : "\(inv.number)|\(step.rawValue)"
         if let i = groups[key] {
           var m = plan.messages[i]
           var invs = m.letter.invoices
           invs.append(inv)
           let earliestFirst = [m.letter.firstSentOn, firstSent].compactMap { $0 }.min()
-          m.letter = Letter.make(step: step, invoices: invs, sender: sender, policy: policy, date: date, firstSentOn: earliestFirst)
+          m.letter = Letter.make(
+            step: step, invoices: invs, sender: sender, policy: policy, date: date,
+            firstSentOn: earliestFirst)
           m.recorded.append(inv.number)
           if step == .second {
             let ids = messageIDs(inv.number, .first)
@@ -114,16 +118,22 @@ public struct Planner: Sendable {
           }
           plan.messages[i] = m
         } else {
-          let letter = Letter.make(step: step, invoices: [inv], sender: sender, policy: policy, date: date, firstSentOn: firstSent)
+          let letter = Letter.make(
+            step: step, invoices: [inv], sender: sender, policy: policy, date: date,
+            firstSentOn: firstSent)
           var refs: [String] = []
           if step == .second { refs = messageIDs(inv.number, .first) }
           groups[key] = plan.messages.count
           plan.messages.append(
-            PlannedMessage(step: step, letter: letter, recipients: [inv.email], inReplyTo: refs.first, references: refs))
+            PlannedMessage(
+              step: step, letter: letter, recipients: [inv.email], inReplyTo: refs.first,
+              references: refs))
         }
       }
     }
-    if policy.onePerCustomer { coverConsumerClaims(&plan, invoices: invoices, histories: histories) }
+    if policy.onePerCustomer {
+      coverConsumerClaims(&plan, invoices: invoices, histories: histories)
+    }
     if maxMessageBytes > 0 { split(&plan) }
     return plan
   }
@@ -131,7 +141,9 @@ public struct Planner: Sendable {
   /// Art. 6:96 lid 7 BW: several claims on one consumer belong in one letter, the WIK costs over
   /// their sum. A consumer's second letter therefore also lists the claims already past their
   /// second step (open, not settled), without recording a new step for them.
-  func coverConsumerClaims(_ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory]) {
+  func coverConsumerClaims(
+    _ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory]
+  ) {
     let ladder = Ladder(policy: policy)
     for (i, m) in plan.messages.enumerated() where m.step == .second && m.letter.kind == .consumer {
       let key = m.letter.first.customerKey
@@ -145,7 +157,8 @@ public struct Planner: Sendable {
       guard !extra.isEmpty else { continue }
       var message = m
       message.letter = Letter.make(
-        step: .second, invoices: m.letter.invoices + extra, sender: sender, policy: policy, date: plan.date,
+        step: .second, invoices: m.letter.invoices + extra, sender: sender, policy: policy,
+        date: plan.date,
         firstSentOn: m.letter.firstSentOn)
       plan.messages[i] = message
     }

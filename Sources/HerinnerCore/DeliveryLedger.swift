@@ -32,7 +32,6 @@ public struct NewAttempt: Sendable {
   }
 }
 
-
 /// The server's verdict on one message, for every invoice it covers.
 public struct DeliveryResult: Sendable {
   public var messageKey: String
@@ -40,7 +39,9 @@ public struct DeliveryResult: Sendable {
   public var replyCode: Int?
   public var reply: String?
   public var archivePath: String?
-  public init(messageKey: String, state: DeliveryState, replyCode: Int?, reply: String?, archivePath: String?) {
+  public init(
+    messageKey: String, state: DeliveryState, replyCode: Int?, reply: String?, archivePath: String?
+  ) {
     self.messageKey = messageKey
     self.state = state
     self.replyCode = replyCode

@@ -15,8 +15,12 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   }
 
   public static func < (a: Money, b: Money) -> Bool { a.cents < b.cents }
-  public static func + (a: Money, b: Money) -> Money { Money(cents: a.cents + b.cents, currency: a.currency) }
-  public static func - (a: Money, b: Money) -> Money { Money(cents: a.cents - b.cents, currency: a.currency) }
+  public static func + (a: Money, b: Money) -> Money {
+    Money(cents: a.cents + b.cents, currency: a.currency)
+  }
+  public static func - (a: Money, b: Money) -> Money {
+    Money(cents: a.cents - b.cents, currency: a.currency)
+  }
 
   public var isZero: Bool { cents == 0 }
 
@@ -61,7 +65,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   public var plain: String {
     let negative = cents < 0
     let m = cents.magnitude
-    return (negative ? "-" : "") + String(m / 100) + "." + (m % 100 < 10 ? "0" : "") + String(m % 100)
+    return (negative ? "-" : "") + String(m / 100) + "." + (m % 100 < 10 ? "0" : "")
+      + String(m % 100)
   }
 
   public var description: String { dutch }
@@ -86,7 +91,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
       while b.count >= 2 && b[b.count - 2] == 0xC2 && b[b.count - 1] == 0xA0 { b.removeLast(2) }
     }
     trim()
-    for symbol in [[0xE2, 0x82, 0xAC], Array("EUR".utf8), Array("eur".utf8)] as [[UInt8]] where b.starts(with: symbol) {
+    for symbol in [[0xE2, 0x82, 0xAC], Array("EUR".utf8), Array("eur".utf8)] as [[UInt8]]
+    where b.starts(with: symbol) {
       b.removeFirst(symbol.count)
       trim()
     }
@@ -102,15 +108,24 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     c.reserveCapacity(b.count)
     var i = 0
     while i < b.count {
-      if b[i] == 0x20 || b[i] == 0x09 { i += 1; continue }
-      if b[i] == 0xC2 && i + 1 < b.count && b[i + 1] == 0xA0 { i += 2; continue }
+      if b[i] == 0x20 || b[i] == 0x09 {
+        i += 1
+        continue
+      }
+      if b[i] == 0xC2 && i + 1 < b.count && b[i + 1] == 0xA0 {
+        i += 2
+        continue
+      }
       c.append(b[i])
       i += 1
     }
     guard !c.isEmpty else { throw .empty }
-    let dot = UInt8(ascii: "."), comma = UInt8(ascii: ",")
+    let dot = UInt8(ascii: ".")
+    let comma = UInt8(ascii: ",")
     func isDigit(_ x: UInt8) -> Bool { x >= 0x30 && x <= 0x39 }
-    guard c.allSatisfy({ isDigit($0) || $0 == dot || $0 == comma }), isDigit(c[0]) else { throw .invalid }
+    guard c.allSatisfy({ isDigit($0) || $0 == dot || $0 == comma }), isDigit(c[0]) else {
+      throw .invalid
+    }
     let lastDot = c.lastIndex(of: dot)
     let lastComma = c.lastIndex(of: comma)
     var integerPart = c[...]
@@ -145,13 +160,16 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     var digits: [UInt8] = []
     if let t = thousands {
       let groups = integerPart.split(separator: t, omittingEmptySubsequences: false)
-      guard let head = groups.first, (1...3).contains(head.count), groups.dropFirst().allSatisfy({ $0.count == 3 })
+      guard let head = groups.first, (1...3).contains(head.count),
+        groups.dropFirst().allSatisfy({ $0.count == 3 })
       else { throw .invalid }
       for g in groups { digits += g }
     } else {
       digits = Array(integerPart)
     }
-    guard !digits.isEmpty, digits.allSatisfy(isDigit), fractionPart.allSatisfy(isDigit) else { throw .invalid }
+    guard !digits.isEmpty, digits.allSatisfy(isDigit), fractionPart.allSatisfy(isDigit) else {
+      throw .invalid
+    }
     guard fractionPart.count <= 2 else { throw .tooManyDecimals }
     guard digits.count <= 15 else { throw .overflow }
     var whole: Int64 = 0

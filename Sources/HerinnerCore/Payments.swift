@@ -20,7 +20,8 @@ public enum Betalingskenmerk {
     guard digits.count == text.count else { return false }
     switch digits.count {
     case 16: return checkDigit(Array(digits.dropFirst())) == digits[0]
-    case 9...14: return checkDigit(Array(digits.dropFirst())) == digits[0] && digits[1] == digits.count % 10
+    case 9...14:
+      return checkDigit(Array(digits.dropFirst())) == digits[0] && digits[1] == digits.count % 10
     case 7: return true  // no check digit in the 7-digit form
     default: return false
     }
@@ -51,8 +52,10 @@ public struct BankTransaction: Sendable, Hashable {
   public var structuredReference: String?
 
   public init(
-    key: String, account: String, bookingDate: CalendarDate, amount: Money, isCredit: Bool, isReversal: Bool = false,
-    debtorName: String? = nil, debtorIBAN: String? = nil, remittance: String? = nil, structuredReference: String? = nil
+    key: String, account: String, bookingDate: CalendarDate, amount: Money, isCredit: Bool,
+    isReversal: Bool = false,
+    debtorName: String? = nil, debtorIBAN: String? = nil, remittance: String? = nil,
+    structuredReference: String? = nil
   ) {
     self.key = key
     self.account = account
@@ -67,14 +70,18 @@ public struct BankTransaction: Sendable, Hashable {
   }
 
   /// The key for an entry without a bank reference: account + date + amount + counterparty + text.
-  public static func contentKey(account: String, date: CalendarDate, amount: Money, counterparty: String?, text: String?) -> String {
+  public static func contentKey(
+    account: String, date: CalendarDate, amount: Money, counterparty: String?, text: String?
+  ) -> String {
     "\(account)|\(date.iso)|\(amount.cents)|\(counterparty ?? "")|\(text ?? "")"
   }
 }
 
 /// How a payment was matched, in order of certainty.
 public enum MatchRule: String, Sendable, Codable {
-  case reference, invoiceNumber = "invoice-number", amountAndDebtor = "amount-debtor"
+  case reference
+  case invoiceNumber = "invoice-number"
+  case amountAndDebtor = "amount-debtor"
 }
 
 /// The verdict on one credit.
@@ -96,11 +103,15 @@ public struct PaymentMatcher: Sendable {
     self.knownIBANs = knownIBANs
   }
 
-  static func alnum(_ s: String) -> String { String(s.uppercased().filter { $0.isLetter || $0.isNumber }) }
+  static func alnum(_ s: String) -> String {
+    String(s.uppercased().filter { $0.isLetter || $0.isNumber })
+  }
 
   static func normalName(_ s: String) -> String {
     var n = s.lowercased()
-    for noise in [" b.v.", " bv", " v.o.f.", " vof", "hr ", "mw ", "dhr ", "mevr ", "de heer ", "mevrouw "] {
+    for noise in [
+      " b.v.", " bv", " v.o.f.", " vof", "hr ", "mw ", "dhr ", "mevr ", "de heer ", "mevrouw ",
+    ] {
       n = n.replacingAll(noise, with: " ")
     }
     return String(n.filter { $0.isLetter || $0.isNumber })
@@ -109,8 +120,11 @@ public struct PaymentMatcher: Sendable {
   /// Invoice numbers found in a free text: tolerant of spaces, dashes, prefixes (`F`, `INV`,
   /// `factuur`) and several numbers in one text.
   public func numbers(in text: String) -> [String] {
-    let tokens = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == ";" || $0 == ":" || $0 == "/" || $0 == "(" || $0 == ")" || $0 == "#" })
-      .map { Self.alnum(String($0)) }.filter { !$0.isEmpty }
+    let tokens = text.split(whereSeparator: {
+      $0 == " " || $0 == "," || $0 == ";" || $0 == ":" || $0 == "/" || $0 == "(" || $0 == ")"
+        || $0 == "#"
+    })
+    .map { Self.alnum(String($0)) }.filter { !$0.isEmpty }
     var candidates: Set<String> = []
     for i in tokens.indices {
       var joined = ""
@@ -141,18 +155,28 @@ public struct PaymentMatcher: Sendable {
         if part > 0 { allocations[inv.number] = Money(cents: part, currency: cur) }
         left -= part
       }
-      return .matched(rule: rule, allocations: allocations, overpaid: Money(cents: left, currency: cur))
+      return .matched(
+        rule: rule, allocations: allocations, overpaid: Money(cents: left, currency: cur))
     }
     // 1. The betalingskenmerk.
     if let ref = t.structuredReference.map({ $0.filter(\.isNumber) }), !ref.isEmpty {
-      let hits = invoices.filter { ($0.reference ?? Betalingskenmerk.generate(for: $0.number)) == ref }
+      let hits = invoices.filter {
+        ($0.reference ?? Betalingskenmerk.generate(for: $0.number)) == ref
+      }
       if Betalingskenmerk.isValid(ref), hits.count == 1 { return allocate(hits, rule: .reference) }
-      if hits.count > 1 { return .unmatched(reason: "betalingskenmerk \(ref) fits several invoices", suspects: hits.map(\.number)) }
+      if hits.count > 1 {
+        return .unmatched(
+          reason: "betalingskenmerk \(ref) fits several invoices", suspects: hits.map(\.number))
+      }
     }
     // 16-digit references typed in the free text.
     if let text = t.remittance {
-      let refs = text.split(whereSeparator: { !$0.isNumber }).map(String.init).filter { $0.count == 16 && Betalingskenmerk.isValid($0) }
-      let hits = invoices.filter { inv in refs.contains(inv.reference ?? Betalingskenmerk.generate(for: inv.number) ?? "-") }
+      let refs = text.split(whereSeparator: { !$0.isNumber }).map(String.init).filter {
+        $0.count == 16 && Betalingskenmerk.isValid($0)
+      }
+      let hits = invoices.filter { inv in
+        refs.contains(inv.reference ?? Betalingskenmerk.generate(for: inv.number) ?? "-")
+      }
       if hits.count == 1 { return allocate(hits, rule: .reference) }
     }
     // 2. Invoice numbers in the remittance text.
@@ -163,7 +187,8 @@ public struct PaymentMatcher: Sendable {
       if hits.count == 1 { return allocate(hits, rule: .invoiceNumber) }
       if total == t.amount.cents { return allocate(hits, rule: .invoiceNumber) }
       return .unmatched(
-        reason: "names invoices \(mentioned.joined(separator: ", ")) but pays \(t.amount.dutch) of \(Money(cents: total, currency: cur).dutch) outstanding",
+        reason:
+          "names invoices \(mentioned.joined(separator: ", ")) but pays \(t.amount.dutch) of \(Money(cents: total, currency: cur).dutch) outstanding",
         suspects: mentioned)
     }
     // 3. Amount + debtor for a single open invoice.
@@ -178,7 +203,9 @@ public struct PaymentMatcher: Sendable {
     if exact.count == 1 { return allocate(exact, rule: .amountAndDebtor) }
     let suspects = (exact.isEmpty ? byDebtor : exact).map(\.number)
     return .unmatched(
-      reason: exact.count > 1 ? "several open invoices of \(t.debtorName ?? "this debtor") match \(t.amount.dutch)" : "no invoice could be identified",
+      reason: exact.count > 1
+        ? "several open invoices of \(t.debtorName ?? "this debtor") match \(t.amount.dutch)"
+        : "no invoice could be identified",
       suspects: suspects)
   }
 }

@@ -46,7 +46,9 @@ public struct InterestTable: Sendable, Hashable {
   }
 
   /// Interest owed on `principal` for the days after `due` up to and including `through`.
-  public func interest(principal: Money, due: CalendarDate, through: CalendarDate, kind: CustomerKind)
+  public func interest(
+    principal: Money, due: CalendarDate, through: CalendarDate, kind: CustomerKind
+  )
     -> Money
   {
     let start = due.adding(days: 1)
@@ -63,7 +65,9 @@ public struct InterestTable: Sendable, Hashable {
         CalendarDate(year: start.year + anniversaryYear, month: start.month, day: start.day)
         ?? CalendarDate(year: start.year + anniversaryYear, month: 3, day: 1)!
       var boundary = min(end, anniversary)
-      if let change = rates.first(where: { $0.from > cursor })?.from { boundary = min(boundary, change) }
+      if let change = rates.first(where: { $0.from > cursor })?.from {
+        boundary = min(boundary, change)
+      }
       let newYear = CalendarDate(year: cursor.year + 1, month: 1, day: 1)!
       boundary = min(boundary, newYear)
       let days = cursor.days(until: boundary)

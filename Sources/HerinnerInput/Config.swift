@@ -112,12 +112,15 @@ public struct Config: Sendable {
   }
 
   /// Parses config bytes; `folder` is what relative paths resolve against.
-  public static func parse(bytes: [UInt8], file: String, folder: String) throws(Problems) -> Config {
+  public static func parse(bytes: [UInt8], file: String, folder: String) throws(Problems) -> Config
+  {
     let root: JSONNode
     do {
       root = try JSONParser.parse(bytes)
     } catch {
-      throw Problems([Problem(file: file, line: error.line, message: "invalid JSON: \(error.message)")])
+      throw Problems([
+        Problem(file: file, line: error.line, message: "invalid JSON: \(error.message)")
+      ])
     }
     var problems: [Problem] = []
     guard var top = ObjectReader(root, file: file, path: "", problems: &problems) else {
@@ -167,7 +170,8 @@ public struct Config: Sendable {
         problems += cols.finish().map {
           var p = $0
           if p.message == "unknown key" {
-            p.message = "unknown invoice field (known: "
+            p.message =
+              "unknown invoice field (known: "
               + InvoiceField.allCases.map(\.rawValue).joined(separator: ", ") + ")"
           }
           return p
@@ -175,7 +179,8 @@ public struct Config: Sendable {
       }
       problems += i.finish()
     } else {
-      problems.append(Problem(file: file, line: 1, field: "invoices", message: "missing (required)"))
+      problems.append(
+        Problem(file: file, line: 1, field: "invoices", message: "missing (required)"))
     }
 
     let templates = resolve(top.string("templates") ?? "Templates", in: folder)
@@ -186,7 +191,9 @@ public struct Config: Sendable {
 
     var timezone = TimeZone(identifier: "Europe/Amsterdam")!
     if let tz = top.string("timezone") {
-      if let z = TimeZone(identifier: tz) { timezone = z } else {
+      if let z = TimeZone(identifier: tz) {
+        timezone = z
+      } else {
         top.fail("timezone", top.node("timezone"), "unknown time zone \"\(tz)\"")
       }
     }
@@ -196,7 +203,8 @@ public struct Config: Sendable {
     if var p = top.object("policy", problems: &problems) {
       policy.firstReminderDaysAfterDue =
         p.int("firstReminderDaysAfterDue", in: 0...365) ?? policy.firstReminderDaysAfterDue
-      policy.callDaysAfterFirst = p.int("callDaysAfterFirst", in: 0...365) ?? policy.callDaysAfterFirst
+      policy.callDaysAfterFirst =
+        p.int("callDaysAfterFirst", in: 0...365) ?? policy.callDaysAfterFirst
       policy.secondReminderDaysAfterFirst =
         p.int("secondReminderDaysAfterFirst", in: 1...365) ?? policy.secondReminderDaysAfterFirst
       policy.collectionDaysAfterSecond =
@@ -228,7 +236,9 @@ public struct Config: Sendable {
       maxPerMinute: 0, bcc: [], maxMessageBytes: 20_000_000)
     if var s = top.object("smtp", problems: &problems) {
       if let sec = s.string("security") {
-        if let v = SMTPConfig.Security(rawValue: sec) { smtp.security = v } else {
+        if let v = SMTPConfig.Security(rawValue: sec) {
+          smtp.security = v
+        } else {
           s.fail("security", s.node("security"), "must be starttls, tls or none, found \"\(sec)\"")
         }
       }
@@ -244,7 +254,8 @@ public struct Config: Sendable {
           }
           smtp.port = port ?? (scheme == "smtps" ? 465 : 587)
           if smtp.security == .none && !SMTPConfig.isLoopback(host) {
-            s.fail("security", s.node("security"),
+            s.fail(
+              "security", s.node("security"),
               "\"none\" (no TLS) is only allowed to a loopback address, not \(host)")
           }
         } else {
@@ -255,7 +266,8 @@ public struct Config: Sendable {
       smtp.passwordEnv = s.string("passwordEnv")
       smtp.passwordFile = s.string("passwordFile").map { resolve($0, in: folder) }
       if s.members.contains(where: { $0.key == "password" }) {
-        s.fail("password", s.node("password"),
+        s.fail(
+          "password", s.node("password"),
           "secrets never go in the config file: use passwordEnv or passwordFile")
       }
       if smtp.passwordEnv != nil && smtp.passwordFile != nil {
@@ -271,7 +283,8 @@ public struct Config: Sendable {
       smtp.connections = s.int("connections", in: 1...16) ?? smtp.connections
       smtp.timeoutSeconds = s.int("timeoutSeconds", in: 1...3600) ?? smtp.timeoutSeconds
       smtp.maxPerMinute = s.int("maxPerMinute", in: 0...100_000) ?? smtp.maxPerMinute
-      smtp.maxMessageBytes = s.int("maxMessageBytes", in: 10_000...1_000_000_000) ?? smtp.maxMessageBytes
+      smtp.maxMessageBytes =
+        s.int("maxMessageBytes", in: 10_000...1_000_000_000) ?? smtp.maxMessageBytes
       smtp.bcc = s.strings("bcc") ?? []
       for b in smtp.bcc where !EmailAddress.isValid(b) {
         s.fail("bcc", s.node("bcc"), "not a valid email address: \(b)")
@@ -319,7 +332,9 @@ public struct Config: Sendable {
       }
       host = String(host[...close])
     } else if let colon = host.lastIndex(of: ":") {
-      guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+      guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else {
+        return nil
+      }
       port = p
       host = String(host[..<colon])
     }
@@ -352,7 +367,9 @@ public enum EmailAddress {
   /// RFC 5322 atext plus the dot, as bytes.
   static let localAllowed: [Bool] = {
     var t = [Bool](repeating: false, count: 128)
-    for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8 { t[Int(c)] = true }
+    for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~."
+      .utf8
+    { t[Int(c)] = true }
     return t
   }()
 
@@ -362,7 +379,8 @@ public enum EmailAddress {
     let local = b[..<at]
     let domain = b[(at + 1)...]
     let dot = UInt8(ascii: ".")
-    guard !local.isEmpty, local.count <= 64, local.allSatisfy({ $0 < 128 && localAllowed[Int($0)] }),
+    guard !local.isEmpty, local.count <= 64,
+      local.allSatisfy({ $0 < 128 && localAllowed[Int($0)] }),
       local.first != dot, local.last != dot
     else { return false }
     var previousDot = false
@@ -373,8 +391,12 @@ public enum EmailAddress {
     let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
     guard labels.count >= 2 else { return false }
     for label in labels {
-      guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-"),
-        label.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") })
+      guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"),
+        label.last != UInt8(ascii: "-"),
+        label.allSatisfy({
+          ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+            || $0 == UInt8(ascii: "-")
+        })
       else { return false }
     }
     return true

@@ -8,7 +8,9 @@ public enum InvoiceField: String, CaseIterable, Sendable {
   case customer, contact, email, kind, issued, due, amount, paid, currency, status, pdf, language,
     phone, reference
 
-  public static let required: [InvoiceField] = [.number, .customer, .email, .issued, .due, .amount, .pdf]
+  public static let required: [InvoiceField] = [
+    .number, .customer, .email, .issued, .due, .amount, .pdf,
+  ]
 }
 
 /// What reading the invoice source gave: the good invoices and a problem per bad row.
@@ -83,7 +85,9 @@ public struct InvoiceSource: Sendable {
         problems.append(
           Problem(
             file: displayPath, line: inv.sourceLine, field: "number",
-            message: "duplicate invoice number \"\(inv.number)\" (also on line \(others)); all are skipped"))
+            message:
+              "duplicate invoice number \"\(inv.number)\" (also on line \(others)); all are skipped"
+          ))
         return true
       }
     }
@@ -107,7 +111,9 @@ public struct InvoiceSource: Sendable {
   func csvRows(_ bytes: [UInt8], _ each: (Row) -> Void) throws(Problems) -> Int {
     var reader = CSVReader(bytes: bytes)
     guard let header = reader.next() else {
-      throw Problems([Problem(file: displayPath, line: 1, message: "the file is empty: no header row")])
+      throw Problems([
+        Problem(file: displayPath, line: 1, message: "the file is empty: no header row")
+      ])
     }
     var index: [InvoiceField: Int] = [:]
     let names = header.fields.map { Self.normal(String(decoding: $0, as: UTF8.self)) }
@@ -133,7 +139,8 @@ public struct InvoiceSource: Sendable {
       for (field, i) in index where i < rec.fields.count {
         guard let s = String(validating: rec.fields[i], as: UTF8.self) else {
           row.problems.append(
-            Problem(file: displayPath, line: rec.line, field: field.rawValue, message: "not valid UTF-8"))
+            Problem(
+              file: displayPath, line: rec.line, field: field.rawValue, message: "not valid UTF-8"))
           continue
         }
         row.values[field] = s
@@ -149,10 +156,14 @@ public struct InvoiceSource: Sendable {
     do {
       root = try JSONParser.parse(bytes)
     } catch {
-      throw Problems([Problem(file: displayPath, line: error.line, message: "invalid JSON: \(error.message)")])
+      throw Problems([
+        Problem(file: displayPath, line: error.line, message: "invalid JSON: \(error.message)")
+      ])
     }
     guard case .array(let items) = root.value else {
-      throw Problems([Problem(file: displayPath, line: root.line, message: "expected a JSON array of invoices")])
+      throw Problems([
+        Problem(file: displayPath, line: root.line, message: "expected a JSON array of invoices")
+      ])
     }
     var rows = 0
     for item in items {
@@ -160,13 +171,17 @@ public struct InvoiceSource: Sendable {
       var row = Row(line: item.line, values: [:])
       guard case .object(let members) = item.value else {
         row.problems.append(
-          Problem(file: displayPath, line: item.line, message: "expected an object, found \(item.value.typeName)"))
+          Problem(
+            file: displayPath, line: item.line,
+            message: "expected an object, found \(item.value.typeName)"))
         each(row)
         continue
       }
       for field in InvoiceField.allCases {
         let name = Self.normal(headerName(for: field))
-        guard let node = members.last(where: { Self.normal($0.key) == name })?.value else { continue }
+        guard let node = members.last(where: { Self.normal($0.key) == name })?.value else {
+          continue
+        }
         switch node.value {
         case .string(let s): row.values[field] = s
         case .number(let n): row.values[field] = n
@@ -206,21 +221,29 @@ struct RowChecker {
     }
     var v: [InvoiceField: String] = [:]
     for (field, raw) in row.values {
-      if let bad = raw.unicodeScalars.first(where: { ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F }) {
+      if let bad = raw.unicodeScalars.first(where: {
+        ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F
+      }) {
         let name =
-          bad.value == 0x0A ? "line feed (LF)" : bad.value == 0x0D ? "carriage return (CR)"
-          : "U+" + String(bad.value, radix: 16, uppercase: true)
+          bad.value == 0x0A
+          ? "line feed (LF)"
+          : bad.value == 0x0D
+            ? "carriage return (CR)"
+            : "U+" + String(bad.value, radix: 16, uppercase: true)
         fail(field, "control character \(name) not allowed")
         continue
       }
       let t = raw.trimmingSpaces
       if !t.isEmpty { v[field] = t }
     }
-    for field in InvoiceField.required where v[field] == nil && !problems.contains(where: { $0.field == field.rawValue }) {
+    for field in InvoiceField.required
+    where v[field] == nil && !problems.contains(where: { $0.field == field.rawValue }) {
       fail(field, "missing (required)")
     }
     let currency = v[.currency]?.uppercased() ?? "EUR"
-    if v[.currency] != nil && !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isLetter }) {
+    if v[.currency] != nil
+      && !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isLetter })
+    {
       fail(.currency, "not a currency code: \"\(v[.currency]!)\"")
     }
     func date(_ f: InvoiceField) -> CalendarDate? {
@@ -255,7 +278,9 @@ struct RowChecker {
     let due = date(.due)
     let amount = money(.amount)
     let paid = money(.paid)
-    if let e = v[.email], !EmailAddress.isValid(e) { fail(.email, "not a valid email address: \"\(e)\"") }
+    if let e = v[.email], !EmailAddress.isValid(e) {
+      fail(.email, "not a valid email address: \"\(e)\"")
+    }
     var kind = CustomerKind.business
     if let k = v[.kind] {
       switch k.lowercased() {
@@ -266,20 +291,28 @@ struct RowChecker {
     }
     var status = InvoiceStatus.open
     if let s = v[.status] {
-      if let st = InvoiceStatus(rawValue: s.lowercased()) { status = st } else {
-        fail(.status, "unknown status \"\(s)\" (open, paid, credited, disputed, payment-plan, on-hold)")
+      if let st = InvoiceStatus(rawValue: s.lowercased()) {
+        status = st
+      } else {
+        fail(
+          .status, "unknown status \"\(s)\" (open, paid, credited, disputed, payment-plan, on-hold)"
+        )
       }
     }
     var language = Language.nl
     if let l = v[.language] {
-      if let lang = Language(rawValue: l.lowercased()) { language = lang } else {
+      if let lang = Language(rawValue: l.lowercased()) {
+        language = lang
+      } else {
         fail(.language, "must be nl or en, found \"\(l)\"")
       }
     }
     var reference: String? = nil
     if let r = v[.reference] {
       let digits = r.filter { $0 != " " && $0 != "." }
-      if digits.allSatisfy(\.isNumber) && (7...16).contains(digits.count) { reference = digits } else {
+      if digits.allSatisfy(\.isNumber) && (7...16).contains(digits.count) {
+        reference = digits
+      } else {
         fail(.reference, "a betalingskenmerk has 7 to 16 digits, found \"\(r)\"")
       }
     }
@@ -298,7 +331,9 @@ struct RowChecker {
   /// Why `pdf` may not be attached: it must name an existing file inside the attachments folder
   /// (no absolute path, no `..`, no symlink out).
   func attachmentProblem(_ pdf: String) -> String? {
-    if pdf.hasPrefix("/") || pdf.hasPrefix("\\") || pdf.contains(":") && pdf.first?.isLetter == true && pdf.dropFirst().first == ":" {
+    if pdf.hasPrefix("/") || pdf.hasPrefix("\\")
+      || pdf.contains(":") && pdf.first?.isLetter == true && pdf.dropFirst().first == ":"
+    {
       return "absolute path not allowed: \"\(pdf)\" (name a file inside the attachments folder)"
     }
     let parts = pdf.split(whereSeparator: { $0 == "/" || $0 == "\\" })
@@ -313,7 +348,9 @@ struct RowChecker {
     let real = String(cString: resolved)
     free(resolved)
     var st = stat()
-    guard stat(real, &st) == 0 else { return "file not found in the attachments folder: \"\(pdf)\"" }
+    guard stat(real, &st) == 0 else {
+      return "file not found in the attachments folder: \"\(pdf)\""
+    }
     if (st.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file: \"\(pdf)\"" }
     if !(real.hasPrefix(attachmentsReal + "/")) {
       return "path leaves the attachments folder (symbolic link): \"\(pdf)\""

@@ -38,7 +38,8 @@ struct ObjectReader {
   }
 
   mutating func fail(_ key: String, _ node: JSONNode?, _ message: String) {
-    problems.append(Problem(file: file, line: node?.line ?? line, field: full(key), message: message))
+    problems.append(
+      Problem(file: file, line: node?.line ?? line, field: full(key), message: message))
   }
 
   mutating func string(_ key: String, required: Bool = false) -> String? {
@@ -55,7 +56,8 @@ struct ObjectReader {
       return nil
     }
     if let bad = s.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-      fail(key, n, "control character U+\(String(bad.value, radix: 16, uppercase: true)) not allowed")
+      fail(
+        key, n, "control character U+\(String(bad.value, radix: 16, uppercase: true)) not allowed")
       return nil
     }
     return s

@@ -7,21 +7,29 @@ import HerinnerCore
 
 /// A bank statement file, parsed whole (a file that fails anywhere imports nothing).
 public struct StatementFile: Sendable {
-  public enum Format: String, Sendable { case camt053 = "CAMT.053", mt940 = "MT940", csv = "CSV" }
+  public enum Format: String, Sendable {
+    case camt053 = "CAMT.053"
+    case mt940 = "MT940"
+    case csv = "CSV"
+  }
   public var format: Format
   public var transactions: [BankTransaction]
   /// The statement's own date: its latest booking date.
   public var latestBooking: CalendarDate?
 
   /// Recognises the format by content, not by file name, and parses it.
-  public static func parse(bytes: [UInt8], file: String, csvColumns: [String: String] = [:]) throws(Problems) -> StatementFile {
+  public static func parse(bytes: [UInt8], file: String, csvColumns: [String: String] = [:])
+    throws(Problems) -> StatementFile
+  {
     var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
     let head = String(decoding: bytes[start..<min(bytes.count, start + 4096)], as: UTF8.self)
     if head.hasPrefix("<") {
       return try CAMT053.parse(bytes, file: file)
     }
-    if head.contains(":20:") && (head.contains(":25:") || head.contains(":60F:")) || head.hasPrefix("{1:") {
+    if head.contains(":20:") && (head.contains(":25:") || head.contains(":60F:"))
+      || head.hasPrefix("{1:")
+    {
       return try MT940.parse(String(decoding: bytes, as: UTF8.self), file: file)
     }
     return try BankCSV.parse(bytes, file: file, columns: csvColumns)
@@ -47,7 +55,10 @@ enum CAMT053 {
     var tx: [String: String]? = nil
     var txCurrency: String?
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+      _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+      qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
       let local = name.split(separator: ":").last.map(String.init) ?? name
       if path.isEmpty {
         sawDocument = local == "Document"
@@ -70,7 +81,9 @@ enum CAMT053 {
 
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
-    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+    func parser(
+      _ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?
+    ) {
       let p = path.joined(separator: "/")
       let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
       defer {
@@ -139,12 +152,17 @@ enum CAMT053 {
           return
         }
         let ref = t["ref"] ?? entry["ref"].map { details.count > 1 ? "\($0)#\(i)" : $0 }
-        let key = ref.map { "\(account)|\($0)" }
-          ?? BankTransaction.contentKey(account: account, date: date, amount: amount, counterparty: t["iban"] ?? t["name"], text: t["text"] ?? t["sref"])
+        let key =
+          ref.map { "\(account)|\($0)" }
+          ?? BankTransaction.contentKey(
+            account: account, date: date, amount: amount, counterparty: t["iban"] ?? t["name"],
+            text: t["text"] ?? t["sref"])
         transactions.append(
           BankTransaction(
-            key: key, account: account, bookingDate: date, amount: amount, isCredit: cd == "CRDT", isReversal: reversal,
-            debtorName: t["name"], debtorIBAN: t["iban"], remittance: t["text"], structuredReference: t["sref"]))
+            key: key, account: account, bookingDate: date, amount: amount, isCredit: cd == "CRDT",
+            isReversal: reversal,
+            debtorName: t["name"], debtorIBAN: t["iban"], remittance: t["text"],
+            structuredReference: t["sref"]))
       }
     }
   }
@@ -156,15 +174,31 @@ enum CAMT053 {
     parser.shouldProcessNamespaces = false
     let ok = parser.parse()
     if !ok || !handler.closed {
-      throw Problems([Problem(file: file, line: parser.lineNumber, message: "not well-formed XML (truncated?): \(parser.parserError.map { "\($0)" } ?? "parse error"); nothing imported")])
+      throw Problems([
+        Problem(
+          file: file, line: parser.lineNumber,
+          message:
+            "not well-formed XML (truncated?): \(parser.parserError.map { "\($0)" } ?? "parse error"); nothing imported"
+        )
+      ])
     }
     guard handler.sawDocument, handler.namespaceOK else {
-      throw Problems([Problem(file: file, line: 1, message: "not a camt.053 statement (expected a Document in the urn:iso:std:iso:20022:tech:xsd:camt.053.001.* namespace); nothing imported")])
+      throw Problems([
+        Problem(
+          file: file, line: 1,
+          message:
+            "not a camt.053 statement (expected a Document in the urn:iso:std:iso:20022:tech:xsd:camt.053.001.* namespace); nothing imported"
+        )
+      ])
     }
     if let e = handler.error {
-      throw Problems([Problem(file: file, line: parser.lineNumber, message: "\(e); nothing imported")])
+      throw Problems([
+        Problem(file: file, line: parser.lineNumber, message: "\(e); nothing imported")
+      ])
     }
-    return StatementFile(format: .camt053, transactions: handler.transactions, latestBooking: handler.transactions.map(\.bookingDate).max())
+    return StatementFile(
+      format: .camt053, transactions: handler.transactions,
+      latestBooking: handler.transactions.map(\.bookingDate).max())
   }
 }
 
@@ -173,45 +207,70 @@ enum MT940 {
   static func parse(_ text: String, file: String) throws(Problems) -> StatementFile {
     // Join continuation lines to their tag.
     var fields: [(tag: String, value: String, line: Int)] = []
-    for (i, raw) in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (i, raw) in text.replacingOccurrences(of: "\r\n", with: "\n").split(
+      separator: "\n", omittingEmptySubsequences: false
+    ).enumerated() {
       let line = String(raw)
       if line.hasPrefix(":"), let close = line.dropFirst().firstIndex(of: ":") {
-        fields.append((String(line[line.index(after: line.startIndex)..<close]), String(line[line.index(after: close)...]), i + 1))
+        fields.append(
+          (
+            String(line[line.index(after: line.startIndex)..<close]),
+            String(line[line.index(after: close)...]), i + 1
+          ))
       } else if !fields.isEmpty, !line.hasPrefix("-}"), !line.hasPrefix("{") {
         fields[fields.count - 1].value += "\n" + line
       }
     }
     guard fields.contains(where: { $0.tag == "20" }) else {
-      throw Problems([Problem(file: file, line: 1, message: "not an MT940 statement (no :20: field); nothing imported")])
+      throw Problems([
+        Problem(
+          file: file, line: 1, message: "not an MT940 statement (no :20: field); nothing imported")
+      ])
     }
     var account = ""
     var transactions: [BankTransaction] = []
-    var pending: (date: CalendarDate, amount: Money, credit: Bool, reversal: Bool, ref: String?, line: Int)? = nil
+    var pending:
+      (date: CalendarDate, amount: Money, credit: Bool, reversal: Bool, ref: String?, line: Int)? =
+        nil
     func flush(_ info: String?) {
       guard let p = pending else { return }
       let d = structured(info ?? "")
       let name = d["NAME"] ?? d["ORDP//NAME"]
       let iban = d["IBAN"] ?? d["CNTP"].map { String($0.split(separator: "/").first ?? "") }
-      var remittance = d["REMI"].map { $0.replacingOccurrences(of: "USTD//", with: "").replacingOccurrences(of: "STRD/CUR/", with: "") }
+      var remittance = d["REMI"].map {
+        $0.replacingOccurrences(of: "USTD//", with: "").replacingOccurrences(
+          of: "STRD/CUR/", with: "")
+      }
       if d.isEmpty, let info { remittance = info.replacingOccurrences(of: "\n", with: "") }
       let sref = d["REMI"].flatMap { $0.hasPrefix("STRD/CUR/") ? String($0.dropFirst(9)) : nil }
-      let key = p.ref.flatMap { $0.isEmpty || $0 == "NONREF" ? nil : "\(account)|\($0)|\(p.date.iso)|\(p.amount.cents)" }
-        ?? BankTransaction.contentKey(account: account, date: p.date, amount: p.amount, counterparty: iban ?? name, text: remittance)
+      let key =
+        p.ref.flatMap {
+          $0.isEmpty || $0 == "NONREF" ? nil : "\(account)|\($0)|\(p.date.iso)|\(p.amount.cents)"
+        }
+        ?? BankTransaction.contentKey(
+          account: account, date: p.date, amount: p.amount, counterparty: iban ?? name,
+          text: remittance)
       transactions.append(
         BankTransaction(
-          key: key, account: account, bookingDate: p.date, amount: p.amount, isCredit: p.credit, isReversal: p.reversal,
+          key: key, account: account, bookingDate: p.date, amount: p.amount, isCredit: p.credit,
+          isReversal: p.reversal,
           debtorName: name, debtorIBAN: iban, remittance: remittance, structuredReference: sref))
       pending = nil
     }
     for f in fields {
       switch f.tag {
       case "25":
-        account = String(f.value.split(separator: "\n").first ?? "").trimmingCharacters(in: .whitespaces)
+        account = String(f.value.split(separator: "\n").first ?? "").trimmingCharacters(
+          in: .whitespaces)
         if let space = account.firstIndex(of: " ") { account = String(account[..<space]) }
       case "61":
         flush(nil)
         guard let parsed = statementLine(f.value) else {
-          throw Problems([Problem(file: file, line: f.line, field: ":61:", message: "bad statement line \"\(f.value.prefix(40))\"; nothing imported")])
+          throw Problems([
+            Problem(
+              file: file, line: f.line, field: ":61:",
+              message: "bad statement line \"\(f.value.prefix(40))\"; nothing imported")
+          ])
         }
         pending = (parsed.date, parsed.amount, parsed.credit, parsed.reversal, parsed.ref, f.line)
       case "86":
@@ -220,13 +279,18 @@ enum MT940 {
       }
     }
     flush(nil)
-    return StatementFile(format: .mt940, transactions: transactions, latestBooking: transactions.map(\.bookingDate).max())
+    return StatementFile(
+      format: .mt940, transactions: transactions,
+      latestBooking: transactions.map(\.bookingDate).max())
   }
 
   /// `:61:YYMMDD[MMDD](C|D|RC|RD)[funds code]amount N... [//bank ref]`.
-  static func statementLine(_ value: String) -> (date: CalendarDate, amount: Money, credit: Bool, reversal: Bool, ref: String?)? {
+  static func statementLine(_ value: String) -> (
+    date: CalendarDate, amount: Money, credit: Bool, reversal: Bool, ref: String?
+  )? {
     let v = Array(value.split(separator: "\n").first ?? "")
-    guard v.count > 8, let yy = Int(String(v[0..<2])), let mm = Int(String(v[2..<4])), let dd = Int(String(v[4..<6])),
+    guard v.count > 8, let yy = Int(String(v[0..<2])), let mm = Int(String(v[2..<4])),
+      let dd = Int(String(v[4..<6])),
       let date = CalendarDate(year: 2000 + yy, month: mm, day: dd)
     else { return nil }
     var i = 6
@@ -256,7 +320,10 @@ enum MT940 {
   static func structured(_ info: String) -> [String: String] {
     let s = info.replacingOccurrences(of: "\n", with: "")
     guard s.hasPrefix("/") else { return [:] }
-    let keys = ["TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "ORDP", "CNTP", "MARF", "CSID", "ISDT", "RTRN", "PURP", "ULTC", "ULTD", "BENM", "ADDR"]
+    let keys = [
+      "TRTP", "IBAN", "BIC", "NAME", "REMI", "EREF", "ORDP", "CNTP", "MARF", "CSID", "ISDT", "RTRN",
+      "PURP", "ULTC", "ULTD", "BENM", "ADDR",
+    ]
     var out: [String: String] = [:]
     var current: String? = nil
     var value = ""
@@ -270,7 +337,9 @@ enum MT940 {
         }
       }
       if let k = matched {
-        if let c = current { out[c] = value.trimmingCharacters(in: CharacterSet(charactersIn: "/ ")) }
+        if let c = current {
+          out[c] = value.trimmingCharacters(in: CharacterSet(charactersIn: "/ "))
+        }
         current = k
         value = ""
         i = s.index(i, offsetBy: k.count + 2)
@@ -299,17 +368,29 @@ enum BankCSV {
     "id": ["id", "transactiereferentie", "volgnr"],
   ]
 
-  static func parse(_ bytes: [UInt8], file: String, columns: [String: String]) throws(Problems) -> StatementFile {
+  static func parse(_ bytes: [UInt8], file: String, columns: [String: String]) throws(Problems)
+    -> StatementFile
+  {
     var reader = CSVReader(bytes: bytes)
-    guard let header = reader.next() else { throw Problems([Problem(file: file, line: 1, message: "empty file; nothing imported")]) }
-    let names = header.fields.map { String(decoding: $0, as: UTF8.self).trimmingSpaces.lowercased() }
+    guard let header = reader.next() else {
+      throw Problems([Problem(file: file, line: 1, message: "empty file; nothing imported")])
+    }
+    let names = header.fields.map {
+      String(decoding: $0, as: UTF8.self).trimmingSpaces.lowercased()
+    }
     var index: [String: Int] = [:]
     for (field, candidates) in defaults {
       let wanted = columns[field].map { [$0.lowercased()] } ?? candidates
       if let i = names.firstIndex(where: { wanted.contains($0) }) { index[field] = i }
     }
     for required in ["date", "amount"] where index[required] == nil {
-      throw Problems([Problem(file: file, line: header.line, field: required, message: "not a bank statement: no \(required) column (map it in payments.columns); nothing imported")])
+      throw Problems([
+        Problem(
+          file: file, line: header.line, field: required,
+          message:
+            "not a bank statement: no \(required) column (map it in payments.columns); nothing imported"
+        )
+      ])
     }
     var transactions: [BankTransaction] = []
     while let rec = reader.next() {
@@ -318,24 +399,43 @@ enum BankCSV {
         let s = String(decoding: rec.fields[i], as: UTF8.self).trimmingSpaces
         return s.isEmpty ? nil : s
       }
-      guard let dateText = value("date"), let date = CalendarDate(parsing: dateText) ?? compactDate(dateText) else {
-        throw Problems([Problem(file: file, line: rec.line, field: "date", message: "not a date: \"\(value("date") ?? "")\"; nothing imported")])
+      guard let dateText = value("date"),
+        let date = CalendarDate(parsing: dateText) ?? compactDate(dateText)
+      else {
+        throw Problems([
+          Problem(
+            file: file, line: rec.line, field: "date",
+            message: "not a date: \"\(value("date") ?? "")\"; nothing imported")
+        ])
       }
       guard let amountText = value("amount"), let amount = try? Money.parse(amountText) else {
-        throw Problems([Problem(file: file, line: rec.line, field: "amount", message: "not an amount: \"\(value("amount") ?? "")\"; nothing imported")])
+        throw Problems([
+          Problem(
+            file: file, line: rec.line, field: "amount",
+            message: "not an amount: \"\(value("amount") ?? "")\"; nothing imported")
+        ])
       }
       var credit = amount.cents > 0
-      if let dir = value("direction")?.lowercased() { credit = dir == "bij" || dir == "c" || dir == "credit" || dir == "cr" }
+      if let dir = value("direction")?.lowercased() {
+        credit = dir == "bij" || dir == "c" || dir == "credit" || dir == "cr"
+      }
       let positive = Money(cents: abs(amount.cents))
       let account = value("account") ?? ""
-      let key = value("id").map { "\(account)|\($0)" }
-        ?? BankTransaction.contentKey(account: account, date: date, amount: positive, counterparty: value("iban") ?? value("name"), text: value("description"))
+      let key =
+        value("id").map { "\(account)|\($0)" }
+        ?? BankTransaction.contentKey(
+          account: account, date: date, amount: positive,
+          counterparty: value("iban") ?? value("name"), text: value("description"))
       transactions.append(
         BankTransaction(
-          key: key, account: account, bookingDate: date, amount: positive, isCredit: credit, debtorName: value("name"),
-          debtorIBAN: value("iban"), remittance: value("description"), structuredReference: value("reference")))
+          key: key, account: account, bookingDate: date, amount: positive, isCredit: credit,
+          debtorName: value("name"),
+          debtorIBAN: value("iban"), remittance: value("description"),
+          structuredReference: value("reference")))
     }
-    return StatementFile(format: .csv, transactions: transactions, latestBooking: transactions.map(\.bookingDate).max())
+    return StatementFile(
+      format: .csv, transactions: transactions, latestBooking: transactions.map(\.bookingDate).max()
+    )
   }
 
   /// `20261201`.

@@ -149,13 +149,17 @@ public final class Ledger: DeliveryLedger {
     self.path = path
     self.readOnly = true
     // With no WAL in use the file is read as immutable, so SQLite creates no -shm/-wal beside it.
-    let walInUse = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0) > 0
+    let walInUse =
+      ((try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0) > 0
     let encoded = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path
     let uri = "file:\(encoded)?mode=ro" + (walInUse ? "" : "&immutable=1")
     db = try Database(path: uri, flags: SQLITE_OPEN_READONLY)
     let v = try userVersion()
     guard v <= Self.schemaVersion else {
-      throw LedgerError(code: 0, message: "the ledger \(path) has schema \(v), newer than this herinner (\(Self.schemaVersion))")
+      throw LedgerError(
+        code: 0,
+        message:
+          "the ledger \(path) has schema \(v), newer than this herinner (\(Self.schemaVersion))")
     }
   }
 
@@ -169,7 +173,11 @@ public final class Ledger: DeliveryLedger {
     try db.transaction { () throws(LedgerError) in
       let v = try userVersion()
       guard v <= Self.migrations.count else {
-        throw LedgerError(code: 0, message: "the ledger \(path) has schema \(v), newer than this herinner (\(Self.migrations.count))")
+        throw LedgerError(
+          code: 0,
+          message:
+            "the ledger \(path) has schema \(v), newer than this herinner (\(Self.migrations.count))"
+        )
       }
       for (i, sql) in Self.migrations.enumerated().dropFirst(v) {
         try db.execute(sql)
@@ -189,7 +197,8 @@ public final class Ledger: DeliveryLedger {
 
   static func delivery(_ r: Row) -> DeliveryRow {
     DeliveryRow(
-      id: r.int(0), messageKey: r.text(1), invoice: r.text(2), step: Step(rawValue: r.text(3)) ?? .first,
+      id: r.int(0), messageKey: r.text(1), invoice: r.text(2),
+      step: Step(rawValue: r.text(3)) ?? .first,
       state: DeliveryState(rawValue: r.text(4)) ?? .unknown, isResend: r.int(5) != 0,
       runDate: CalendarDate(parsing: r.text(6)) ?? CalendarDate(dayNumber: 0),
       deadline: r.optionalText(7).flatMap(CalendarDate.init(parsing:)), costs: r.optionalInt(8),
@@ -215,19 +224,24 @@ public final class Ledger: DeliveryLedger {
         "INSERT INTO deliveries (message_key, invoice, stage, state, resend, run_date, deadline, costs_cents, recipients, message_id, in_reply_to, archive_path, created_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
       for a in attempts {
-      for inv in a.invoices {
-        do throws(LedgerError) {
-          try insert.run([
-            a.messageKey, inv, a.step.rawValue, a.isResend, a.runDate.iso, a.deadline?.iso,
-            a.costs, a.recipients.joined(separator: ", "), a.messageID, a.inReplyTo, a.archivePath, now, now,
-          ])
-        } catch {
-          if error.code & 0xFF == SQLITE_CONSTRAINT {
-            throw LedgerError(code: error.code, message: "invoice \(inv): a \(a.step.rawValue) reminder is already recorded (sending, sent or unknown); not recording it twice")
+        for inv in a.invoices {
+          do throws(LedgerError) {
+            try insert.run([
+              a.messageKey, inv, a.step.rawValue, a.isResend, a.runDate.iso, a.deadline?.iso,
+              a.costs, a.recipients.joined(separator: ", "), a.messageID, a.inReplyTo,
+              a.archivePath, now, now,
+            ])
+          } catch {
+            if error.code & 0xFF == SQLITE_CONSTRAINT {
+              throw LedgerError(
+                code: error.code,
+                message:
+                  "invoice \(inv): a \(a.step.rawValue) reminder is already recorded (sending, sent or unknown); not recording it twice"
+              )
+            }
+            throw error
           }
-          throw error
         }
-      }
       }
     }
   }
@@ -236,7 +250,8 @@ public final class Ledger: DeliveryLedger {
   public func finish(_ results: [DeliveryResult]) throws(LedgerError) {
     try db.transaction { () throws(LedgerError) in
       let update = try db.prepare(
-        "UPDATE deliveries SET state = ?, reply_code = ?, reply = ?, archive_path = ?, updated_at = ? WHERE message_key = ?")
+        "UPDATE deliveries SET state = ?, reply_code = ?, reply = ?, archive_path = ?, updated_at = ? WHERE message_key = ?"
+      )
       let now = Self.timestamp()
       for r in results {
         try update.run([r.state.rawValue, r.replyCode, r.reply, r.archivePath, now, r.messageKey])
@@ -246,7 +261,8 @@ public final class Ledger: DeliveryLedger {
 
   public func abandon(_ messageKeys: [String]) throws(LedgerError) {
     try db.transaction { () throws(LedgerError) in
-      let delete = try db.prepare("DELETE FROM deliveries WHERE message_key = ? AND state = 'sending'")
+      let delete = try db.prepare(
+        "DELETE FROM deliveries WHERE message_key = ? AND state = 'sending'")
       for k in messageKeys { try delete.run([k]) }
     }
   }
@@ -264,10 +280,14 @@ public final class Ledger: DeliveryLedger {
   public func markInterruptedAsUnknown() throws(LedgerError) -> [DeliveryRow] {
     try db.transaction { () throws(LedgerError) -> [DeliveryRow] in
       var rows: [DeliveryRow] = []
-      try db.prepare("SELECT \(Self.deliveryColumns) FROM deliveries WHERE state = 'sending' ORDER BY id")
-        .query { (r) throws(LedgerError) in rows.append(Self.delivery(r)) }
-      try db.prepare("UPDATE deliveries SET state = 'unknown', reply = COALESCE(reply, 'interrupted before the server''s final reply'), updated_at = ? WHERE state = 'sending'")
-        .run([Self.timestamp()])
+      try db.prepare(
+        "SELECT \(Self.deliveryColumns) FROM deliveries WHERE state = 'sending' ORDER BY id"
+      )
+      .query { (r) throws(LedgerError) in rows.append(Self.delivery(r)) }
+      try db.prepare(
+        "UPDATE deliveries SET state = 'unknown', reply = COALESCE(reply, 'interrupted before the server''s final reply'), updated_at = ? WHERE state = 'sending'"
+      )
+      .run([Self.timestamp()])
       return rows.map {
         var r = $0
         r.state = .unknown
@@ -306,7 +326,9 @@ public final class Ledger: DeliveryLedger {
         out[d.invoice, default: .empty].deliveries.append(d.record)
       }
     try db.prepare("SELECT invoice, date FROM calls ORDER BY id").query { (r) throws(LedgerError) in
-      if let d = CalendarDate(parsing: r.text(1)) { out[r.text(0), default: .empty].calls.append(d) }
+      if let d = CalendarDate(parsing: r.text(1)) {
+        out[r.text(0), default: .empty].calls.append(d)
+      }
     }
     return out
   }
@@ -339,11 +361,14 @@ public final class Ledger: DeliveryLedger {
 
   public func calls(invoice: String? = nil) throws(LedgerError) -> [CallRow] {
     var rows: [CallRow] = []
-    let sql = "SELECT id, invoice, date, note, created_at FROM calls" + (invoice == nil ? "" : " WHERE invoice = ?") + " ORDER BY id"
+    let sql =
+      "SELECT id, invoice, date, note, created_at FROM calls"
+      + (invoice == nil ? "" : " WHERE invoice = ?") + " ORDER BY id"
     try db.prepare(sql).query(invoice.map { [$0] } ?? []) { (r) throws(LedgerError) in
       rows.append(
         CallRow(
-          id: r.int(0), invoice: r.text(1), date: CalendarDate(parsing: r.text(2)) ?? CalendarDate(dayNumber: 0),
+          id: r.int(0), invoice: r.text(1),
+          date: CalendarDate(parsing: r.text(2)) ?? CalendarDate(dayNumber: 0),
           note: r.text(3), createdAt: r.text(4)))
     }
     return rows
@@ -365,33 +390,46 @@ public final class Ledger: DeliveryLedger {
   /// their entry key (an overlapping statement, the same file again) are never counted twice.
   /// `match` decides for each new credit, given the allocations so far.
   public func importStatement(
-    fileHash: String, file: String, format: String, latestBooking: CalendarDate?, transactions: [BankTransaction],
+    fileHash: String, file: String, format: String, latestBooking: CalendarDate?,
+    transactions: [BankTransaction],
     match: (BankTransaction, [String: Int64]) -> PaymentMatch
   ) throws(LedgerError) -> ImportResult {
     try db.transaction { () throws(LedgerError) -> ImportResult in
       var result = ImportResult()
       var known = false
-      try db.prepare("SELECT 1 FROM statements WHERE file_hash = ?").query([fileHash]) { (_) throws(LedgerError) in known = true }
+      try db.prepare("SELECT 1 FROM statements WHERE file_hash = ?").query([fileHash]) {
+        (_) throws(LedgerError) in known = true
+      }
       if known {
         result.alreadyImported = true
         return result
       }
       let now = Self.timestamp()
-      try db.prepare("INSERT INTO statements (file_hash, file, format, latest_booking, transactions, imported_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .run([fileHash, file, format, latestBooking?.iso, transactions.count, now])
+      try db.prepare(
+        "INSERT INTO statements (file_hash, file, format, latest_booking, transactions, imported_at) VALUES (?, ?, ?, ?, ?, ?)"
+      )
+      .run([fileHash, file, format, latestBooking?.iso, transactions.count, now])
       let statementID = db.lastInsertID
       var allocated = try allocationTotals()
       let insert = try db.prepare(
-        "INSERT OR IGNORE INTO payments (entry_key, statement_id, account, booking_date, amount_cents, currency, debtor_name, debtor_iban, remittance, structured_ref, status, rule, reason, suspects, overpaid_cents, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      let allocate = try db.prepare("INSERT INTO allocations (payment_id, invoice, amount_cents, created_at) VALUES (?, ?, ?, ?)")
+        "INSERT OR IGNORE INTO payments (entry_key, statement_id, account, booking_date, amount_cents, currency, debtor_name, debtor_iban, remittance, structured_ref, status, rule, reason, suspects, overpaid_cents, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      )
+      let allocate = try db.prepare(
+        "INSERT INTO allocations (payment_id, invoice, amount_cents, created_at) VALUES (?, ?, ?, ?)"
+      )
       for t in transactions where t.isCredit && !t.isReversal {
         result.credits += 1
         var exists = false
-        try db.prepare("SELECT 1 FROM payments WHERE entry_key = ?").query([t.key]) { (_) throws(LedgerError) in exists = true }
+        try db.prepare("SELECT 1 FROM payments WHERE entry_key = ?").query([t.key]) {
+          (_) throws(LedgerError) in exists = true
+        }
         if exists { continue }
         result.newCredits += 1
         let verdict = match(t, allocated)
-        var status = "unmatched", rule: String? = nil, reason: String? = nil, suspects: String? = nil
+        var status = "unmatched"
+        var rule: String? = nil
+        var reason: String? = nil
+        var suspects: String? = nil
         var overpaid: Int64 = 0
         switch verdict {
         case .matched(let r, _, let over):
@@ -403,7 +441,8 @@ public final class Ledger: DeliveryLedger {
           suspects = s.joined(separator: ",")
         }
         try insert.run([
-          t.key, statementID, t.account, t.bookingDate.iso, t.amount.cents, t.amount.currency, t.debtorName, t.debtorIBAN,
+          t.key, statementID, t.account, t.bookingDate.iso, t.amount.cents, t.amount.currency,
+          t.debtorName, t.debtorIBAN,
           t.remittance, t.structuredReference, status, rule, reason, suspects, overpaid, now,
         ])
         let paymentID = db.lastInsertID
@@ -427,7 +466,8 @@ public final class Ledger: DeliveryLedger {
   /// Amount allocated per invoice from matched bank payments.
   public func allocationTotals() throws(LedgerError) -> [String: Int64] {
     var out: [String: Int64] = [:]
-    try db.prepare("SELECT invoice, SUM(amount_cents) FROM allocations GROUP BY invoice").query { (r) throws(LedgerError) in
+    try db.prepare("SELECT invoice, SUM(amount_cents) FROM allocations GROUP BY invoice").query {
+      (r) throws(LedgerError) in
       out[r.text(0)] = r.int(1)
     }
     return out
@@ -451,17 +491,23 @@ public final class Ledger: DeliveryLedger {
   /// Payments, optionally only those in one status, with their allocations.
   public func payments(status: String? = nil) throws(LedgerError) -> [PaymentRow] {
     var rows: [PaymentRow] = []
-    let sql = "SELECT id, booking_date, amount_cents, currency, debtor_name, debtor_iban, remittance, status, rule, reason, suspects, overpaid_cents FROM payments" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY id"
+    let sql =
+      "SELECT id, booking_date, amount_cents, currency, debtor_name, debtor_iban, remittance, status, rule, reason, suspects, overpaid_cents FROM payments"
+      + (status == nil ? "" : " WHERE status = ?") + " ORDER BY id"
     try db.prepare(sql).query(status.map { [$0] } ?? []) { (r) throws(LedgerError) in
       rows.append(
         PaymentRow(
-          id: r.int(0), bookingDate: r.text(1), amount: Money(cents: r.int(2), currency: r.text(3)), debtorName: r.optionalText(4),
-          debtorIBAN: r.optionalText(5), remittance: r.optionalText(6), status: r.text(7), rule: r.optionalText(8),
-          reason: r.optionalText(9), suspects: (r.optionalText(10) ?? "").split(separator: ",").map(String.init),
+          id: r.int(0), bookingDate: r.text(1), amount: Money(cents: r.int(2), currency: r.text(3)),
+          debtorName: r.optionalText(4),
+          debtorIBAN: r.optionalText(5), remittance: r.optionalText(6), status: r.text(7),
+          rule: r.optionalText(8),
+          reason: r.optionalText(9),
+          suspects: (r.optionalText(10) ?? "").split(separator: ",").map(String.init),
           overpaid: r.int(11), invoices: [:]))
     }
     var byPayment: [Int64: [String: Int64]] = [:]
-    try db.prepare("SELECT payment_id, invoice, amount_cents FROM allocations").query { (r) throws(LedgerError) in
+    try db.prepare("SELECT payment_id, invoice, amount_cents FROM allocations").query {
+      (r) throws(LedgerError) in
       byPayment[r.int(0), default: [:]][r.text(1), default: 0] += r.int(2)
     }
     return rows.map {
@@ -472,16 +518,23 @@ public final class Ledger: DeliveryLedger {
   }
 
   /// A person's verdict on an unmatched payment: allocate it to an invoice, or set it aside.
-  public func resolvePayment(id: Int64, invoice: String?, amount: Int64?) throws(LedgerError) -> Bool {
+  public func resolvePayment(id: Int64, invoice: String?, amount: Int64?) throws(LedgerError)
+    -> Bool
+  {
     try db.transaction { () throws(LedgerError) -> Bool in
       var found: Int64? = nil
-      try db.prepare("SELECT amount_cents FROM payments WHERE id = ? AND status = 'unmatched'").query([id]) { (r) throws(LedgerError) in found = r.int(0) }
+      try db.prepare("SELECT amount_cents FROM payments WHERE id = ? AND status = 'unmatched'")
+        .query([id]) { (r) throws(LedgerError) in found = r.int(0) }
       guard let total = found else { return false }
       if let invoice {
-        try db.prepare("INSERT INTO allocations (payment_id, invoice, amount_cents, created_at) VALUES (?, ?, ?, ?)")
-          .run([id, invoice, amount ?? total, Self.timestamp()])
+        try db.prepare(
+          "INSERT INTO allocations (payment_id, invoice, amount_cents, created_at) VALUES (?, ?, ?, ?)"
+        )
+        .run([id, invoice, amount ?? total, Self.timestamp()])
       }
-      try db.prepare("UPDATE payments SET status = 'resolved', rule = ? WHERE id = ?").run([invoice == nil ? "set-aside" : "manual", id])
+      try db.prepare("UPDATE payments SET status = 'resolved', rule = ? WHERE id = ?").run([
+        invoice == nil ? "set-aside" : "manual", id,
+      ])
       return true
     }
   }
@@ -497,7 +550,9 @@ public final class Ledger: DeliveryLedger {
 
   public func statementImported(fileHash: String) throws(LedgerError) -> Bool {
     var known = false
-    try db.prepare("SELECT 1 FROM statements WHERE file_hash = ?").query([fileHash]) { (_) throws(LedgerError) in known = true }
+    try db.prepare("SELECT 1 FROM statements WHERE file_hash = ?").query([fileHash]) {
+      (_) throws(LedgerError) in known = true
+    }
     return known
   }
 }

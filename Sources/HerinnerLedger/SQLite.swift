@@ -104,7 +104,9 @@ final class Statement {
       case .int(let n): rc = sqlite3_bind_int64(stmt, idx, n)
       case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, herinner_sqlite_transient())
       }
-      guard rc == SQLITE_OK else { throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)") }
+      guard rc == SQLITE_OK else {
+        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)")
+      }
     }
   }
 
@@ -119,12 +121,16 @@ final class Statement {
   }
 
   /// Runs a query, calling `row` for each result row.
-  func query(_ values: [any SQLBindable] = [], _ row: (Row) throws(LedgerError) -> Void) throws(LedgerError) {
+  func query(_ values: [any SQLBindable] = [], _ row: (Row) throws(LedgerError) -> Void)
+    throws(LedgerError)
+  {
     try bind(values)
     while true {
       let rc = sqlite3_step(stmt)
       if rc == SQLITE_DONE { break }
-      guard rc == SQLITE_ROW else { throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)") }
+      guard rc == SQLITE_ROW else {
+        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)")
+      }
       try row(Row(stmt: stmt))
     }
     sqlite3_reset(stmt)

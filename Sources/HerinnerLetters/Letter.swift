@@ -91,9 +91,13 @@ public struct Letter: Sendable {
     switch step {
     case .second:
       deadline = policy.secondDeadline(sentOn: date, kind: kind)
-      term = kind == .consumer ? max(14, policy.secondReminderTermDays) : policy.secondReminderTermDays
-      let principal = invoices.map(\.outstanding).reduce(Money(cents: 0, currency: invoices[0].currency), +)
-      costs = costsOverride ?? CollectionCosts.wik(principal: principal, addVAT: policy.collectionCostsIncludeVAT)
+      term =
+        kind == .consumer ? max(14, policy.secondReminderTermDays) : policy.secondReminderTermDays
+      let principal = invoices.map(\.outstanding).reduce(
+        Money(cents: 0, currency: invoices[0].currency), +)
+      costs =
+        costsOverride
+        ?? CollectionCosts.wik(principal: principal, addVAT: policy.collectionCostsIncludeVAT)
     default:
       deadline = policy.firstDeadline(sentOn: date)
       term = policy.firstReminderTermDays
@@ -107,7 +111,9 @@ public struct Letter: Sendable {
   public var first: Invoice { invoices[0] }
   public var language: Language { first.language }
   public var kind: CustomerKind { first.kind }
-  public var total: Money { invoices.map(\.outstanding).reduce(Money(cents: 0, currency: first.currency), +) }
+  public var total: Money {
+    invoices.map(\.outstanding).reduce(Money(cents: 0, currency: first.currency), +)
+  }
 
   /// The template this letter uses: `first`, `second-business` or `second-consumer`.
   public var templateName: String {

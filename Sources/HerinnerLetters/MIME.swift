@@ -134,7 +134,9 @@ public struct MIMEComposer: Sendable {
   }
 
   static func textPart(_ text: String, subtype: String) -> [UInt8] {
-    Array("Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n".utf8)
+    Array(
+      "Content-Type: text/\(subtype); charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        .utf8)
       + QuotedPrintable.encode(text) + [0x0D, 0x0A]
   }
 
@@ -155,17 +157,23 @@ public struct MIMEComposer: Sendable {
   public static func rfc5322Date(_ date: Date, _ zone: TimeZone) -> String {
     var cal = Calendar(identifier: .gregorian)
     cal.timeZone = zone
-    let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+    let c = cal.dateComponents(
+      [.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
     let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    let months = [
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
     let offset = zone.secondsFromGMT(for: date) / 60
     func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
     let sign = offset < 0 ? "-" : "+"
-    return "\(days[c.weekday! - 1]), \(p(c.day!)) \(months[c.month! - 1]) \(c.year!) \(p(c.hour!)):\(p(c.minute!)):\(p(c.second!)) \(sign)\(p(abs(offset) / 60))\(p(abs(offset) % 60))"
+    return
+      "\(days[c.weekday! - 1]), \(p(c.day!)) \(months[c.month! - 1]) \(c.year!) \(p(c.hour!)):\(p(c.minute!)):\(p(c.second!)) \(sign)\(p(abs(offset) / 60))\(p(abs(offset) % 60))"
   }
 
   static func checkNoLineBreak(_ s: String, _ what: String) throws(MIMEError) {
-    if s.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+    if s.unicodeScalars.contains(where: {
+      $0 == "\r" || $0 == "\n" || ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F
+    }) {
       throw MIMEError(message: "\(what) contains a line break or control character: refused")
     }
   }
@@ -173,7 +181,9 @@ public struct MIMEComposer: Sendable {
   static func msgID(_ id: String) throws(MIMEError) -> String {
     try checkNoLineBreak(id, "Message-ID")
     let bare = id.hasPrefix("<") && id.hasSuffix(">") ? String(id.dropFirst().dropLast()) : id
-    guard bare.contains("@"), !bare.contains(where: { $0 == " " || $0 == "<" || $0 == ">" }), bare.allSatisfy(\.isASCII) else {
+    guard bare.contains("@"), !bare.contains(where: { $0 == " " || $0 == "<" || $0 == ">" }),
+      bare.allSatisfy(\.isASCII)
+    else {
       throw MIMEError(message: "not a Message-ID: \(id)")
     }
     return "<\(bare)>"
@@ -182,13 +192,17 @@ public struct MIMEComposer: Sendable {
   /// `"Studio Vermeer B.V." <a@b.nl>` or `=?utf-8?B?…?= <a@b.nl>`.
   static func mailbox(_ a: MailAddress) throws(MIMEError) -> String {
     try checkNoLineBreak(a.address, "address")
-    guard a.address.allSatisfy({ $0.isASCII && $0 != " " && $0 != "<" && $0 != ">" && $0 != "," && $0 != "\"" }),
+    guard
+      a.address.allSatisfy({
+        $0.isASCII && $0 != " " && $0 != "<" && $0 != ">" && $0 != "," && $0 != "\""
+      }),
       a.address.contains("@")
     else { throw MIMEError(message: "not an address: \(a.address)") }
     guard let name = a.name, !name.isEmpty else { return a.address }
     try checkNoLineBreak(name, "display name")
     if name.allSatisfy({ $0.isASCII }) {
-      let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+      let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
+        of: "\"", with: "\\\"")
       return "\"\(escaped)\" <\(a.address)>"
     }
     return EncodedWord.encode(name).joined(separator: "\r\n ") + " <\(a.address)>"
@@ -214,14 +228,19 @@ struct HeaderWriter {
     }
     var line = "\(name): "
     var out = ""
-    for (i, segment) in unfolded.split(separator: "\u{0}", omittingEmptySubsequences: false).enumerated() {
+    for (i, segment) in unfolded.split(separator: "\u{0}", omittingEmptySubsequences: false)
+      .enumerated()
+    {
       if i > 0 {
         out += line + "\r\n"
         line = " "
       }
-      for (j, word) in segment.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+      for (j, word) in segment.split(separator: " ", omittingEmptySubsequences: false).enumerated()
+      {
         if j > 0 {
-          if line.utf8.count + 1 + word.utf8.count > 78 && line.trimmingCharacters(in: .whitespaces).count > 0 && !(line.hasSuffix(": ")) {
+          if line.utf8.count + 1 + word.utf8.count > 78
+            && line.trimmingCharacters(in: .whitespaces).count > 0 && !(line.hasSuffix(": "))
+          {
             out += line + "\r\n"
             line = " " + word
           } else {
@@ -257,7 +276,9 @@ enum EncodedWord {
     return words
   }
 
-  static func word(_ bytes: [UInt8]) -> String { "=?utf-8?B?" + Data(bytes).base64EncodedString() + "?=" }
+  static func word(_ bytes: [UInt8]) -> String {
+    "=?utf-8?B?" + Data(bytes).base64EncodedString() + "?="
+  }
 }
 
 /// RFC 2231 parameters: `filename="a.pdf"` for plain ASCII, else `filename*=utf-8''…`.
@@ -282,7 +303,9 @@ enum RFC2231 {
     while !rest.isEmpty {
       var cut = rest.index(rest.startIndex, offsetBy: min(60, rest.count))
       // Never split a %XX escape.
-      if let pct = rest[..<cut].lastIndex(of: "%"), rest.distance(from: pct, to: cut) < 3 { cut = pct }
+      if let pct = rest[..<cut].lastIndex(of: "%"), rest.distance(from: pct, to: cut) < 3 {
+        cut = pct
+      }
       parts.append(String(rest[..<cut]))
       rest = rest[cut...]
     }
@@ -346,7 +369,8 @@ public enum QuotedPrintable {
 /// Base64 (RFC 2045) in 76-character CRLF lines, written straight into the message buffer: one
 /// pass, no intermediate strings (the attachment is most of every message's bytes).
 enum Base64 {
-  static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+  static let alphabet = Array(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
   static func appendLines(_ data: [UInt8], to out: inout [UInt8]) {
     let n = data.count

@@ -15,7 +15,9 @@ public struct MessageBuilder: Sendable {
   public init(
     templates: TemplateSet, composer: MIMEComposer = MIMEComposer(), timeZone: TimeZone,
     readAttachment: @escaping @Sendable (String) throws -> [UInt8],
-    uniqueToken: @escaping @Sendable () -> String = { UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description }
+    uniqueToken: @escaping @Sendable () -> String = {
+      UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
+    }
   ) {
     self.templates = templates
     self.composer = composer
@@ -38,9 +40,13 @@ public struct MessageBuilder: Sendable {
   /// A Message-ID on the company's domain that names the step and invoices, plus a unique token.
   public func messageID(for letter: Letter) -> String {
     let numbers = letter.invoices.map(\.number).joined(separator: "+")
-    let safe = String(numbers.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" || $0 == ".") ? $0 : "_" }.prefix(80))
+    let safe = String(
+      numbers.map {
+        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" || $0 == ".") ? $0 : "_"
+      }.prefix(80))
     let date = letter.date.iso.replacingOccurrences(of: "-", with: "")
-    return "<herinner.\(letter.step.rawValue).\(safe).\(date).\(uniqueToken())@\(letter.sender.domain)>"
+    return
+      "<herinner.\(letter.step.rawValue).\(safe).\(date).\(uniqueToken())@\(letter.sender.domain)>"
   }
 
   public func build(
@@ -54,17 +60,23 @@ public struct MessageBuilder: Sendable {
     var attachments: [Attachment] = []
     for inv in letter.invoices {
       do {
-        attachments.append(Attachment(filename: (inv.pdf as NSString).lastPathComponent, data: try readAttachment(inv.pdf)))
+        attachments.append(
+          Attachment(
+            filename: (inv.pdf as NSString).lastPathComponent, data: try readAttachment(inv.pdf)))
       } catch {
-        throw BuildError(description: "invoice \(inv.number): cannot read attachment \(inv.pdf): \(error)")
+        throw BuildError(
+          description: "invoice \(inv.number): cannot read attachment \(inv.pdf): \(error)")
       }
     }
     let s = letter.sender
     let m = OutgoingMessage(
-      from: MailAddress(s.email, name: s.name), to: recipients.map { MailAddress($0, name: letter.first.customer) },
-      replyTo: s.replyTo.map { MailAddress($0, name: s.name) }, subject: rendered.subject, date: date,
+      from: MailAddress(s.email, name: s.name),
+      to: recipients.map { MailAddress($0, name: letter.first.customer) },
+      replyTo: s.replyTo.map { MailAddress($0, name: s.name) }, subject: rendered.subject,
+      date: date,
       timeZone: timeZone, messageID: messageID ?? self.messageID(for: letter), inReplyTo: inReplyTo,
-      references: references, autoSubmitted: autoSubmitted, text: rendered.text, html: rendered.html,
+      references: references, autoSubmitted: autoSubmitted, text: rendered.text,
+      html: rendered.html,
       attachments: attachments)
     do {
       return Built(message: m, rendered: rendered, bytes: try composer.compose(m))

@@ -22,32 +22,44 @@ indirect enum SchemaNode: Sendable {
 enum LetterSchema {
   static let invoice: SchemaNode = .object(
     [
-      "number": .text(optional: false), "issued": .text(optional: false), "due": .text(optional: false),
-      "amount": .text(optional: false), "paid": .text(optional: false), "outstanding": .text(optional: false),
+      "number": .text(optional: false), "issued": .text(optional: false),
+      "due": .text(optional: false),
+      "amount": .text(optional: false), "paid": .text(optional: false),
+      "outstanding": .text(optional: false),
       "partlyPaid": .flag, "reference": .text(optional: true), "pdf": .text(optional: false),
     ], optional: false)
 
   static let root: [String: SchemaNode] = [
-    "salutation": .text(optional: false), "customer": .text(optional: false), "contact": .text(optional: true),
-    "numbers": .text(optional: false), "count": .text(optional: false), "total": .text(optional: false),
-    "deadline": .text(optional: false), "termDays": .text(optional: false), "date": .text(optional: false),
-    "firstSentOn": .text(optional: true), "costs": .text(optional: true), "totalWithCosts": .text(optional: true),
-    "paymentReference": .text(optional: false), "single": .flag, "multiple": .flag, "consumer": .flag,
+    "salutation": .text(optional: false), "customer": .text(optional: false),
+    "contact": .text(optional: true),
+    "numbers": .text(optional: false), "count": .text(optional: false),
+    "total": .text(optional: false),
+    "deadline": .text(optional: false), "termDays": .text(optional: false),
+    "date": .text(optional: false),
+    "firstSentOn": .text(optional: true), "costs": .text(optional: true),
+    "totalWithCosts": .text(optional: true),
+    "paymentReference": .text(optional: false), "single": .flag, "multiple": .flag,
+    "consumer": .flag,
     "business": .flag, "resend": .flag, "partlyPaid": .flag, "costsIncludeVAT": .flag,
     "invoice": invoice, "invoices": .list(invoice),
     "company": .object(
       [
-        "name": .text(optional: false), "email": .text(optional: false), "phone": .text(optional: true),
-        "iban": .text(optional: false), "bic": .text(optional: true), "accountHolder": .text(optional: false),
-        "kvk": .text(optional: true), "btw": .text(optional: true), "website": .text(optional: true),
+        "name": .text(optional: false), "email": .text(optional: false),
+        "phone": .text(optional: true),
+        "iban": .text(optional: false), "bic": .text(optional: true),
+        "accountHolder": .text(optional: false),
+        "kvk": .text(optional: true), "btw": .text(optional: true),
+        "website": .text(optional: true),
         "signature": .text(optional: true),
         "address": .list(.object(["line": .text(optional: false)], optional: false)),
       ], optional: false),
   ]
 
   /// Last components of optional paths: a miss on these at the root is a guarded section.
-  static let optionalLeaves: Set<String> = ["contact", "firstSentOn", "costs", "totalWithCosts", "reference",
-    "phone", "bic", "kvk", "btw", "website", "signature"]
+  static let optionalLeaves: Set<String> = [
+    "contact", "firstSentOn", "costs", "totalWithCosts", "reference",
+    "phone", "bic", "kvk", "btw", "website", "signature",
+  ]
 }
 
 /// A template problem with its place.
@@ -71,17 +83,24 @@ struct TemplateChecker {
   }
 
   mutating func check(_ text: String) {
-    check(text, scopes: [Scope(node: .object(LetterSchema.root, optional: false), path: "")], guards: [], depth: 0, file: file)
+    check(
+      text, scopes: [Scope(node: .object(LetterSchema.root, optional: false), path: "")],
+      guards: [], depth: 0, file: file)
   }
 
-  mutating func check(_ text: String, scopes initial: [Scope], guards initialGuards: [String], depth: Int, file: String) {
+  mutating func check(
+    _ text: String, scopes initial: [Scope], guards initialGuards: [String], depth: Int,
+    file: String
+  ) {
     var scopes = initial
     var guards = initialGuards
     var open: [(name: String, line: Int, pushedScope: Bool, pushedGuard: Bool)] = []
     let chars = Array(text.unicodeScalars)
     var i = 0
     var line = 1
-    func fail(_ m: String, _ l: Int) { errors.append(TemplateError(file: file, line: l, message: m)) }
+    func fail(_ m: String, _ l: Int) {
+      errors.append(TemplateError(file: file, line: l, message: m))
+    }
     while i < chars.count {
       if chars[i] == "\n" { line += 1 }
       guard chars[i] == "{", i + 1 < chars.count, chars[i + 1] == "{" else {
@@ -125,8 +144,13 @@ struct TemplateChecker {
           fail("unknown partial \"\(rest)\"", tagLine)
           continue
         }
-        if depth > 8 { fail("partials nest too deeply", tagLine); continue }
-        check(body, scopes: scopes, guards: guards, depth: depth + 1, file: "partial \(rest) (from \(file):\(tagLine))")
+        if depth > 8 {
+          fail("partials nest too deeply", tagLine)
+          continue
+        }
+        check(
+          body, scopes: scopes, guards: guards, depth: depth + 1,
+          file: "partial \(rest) (from \(file):\(tagLine))")
       case "#", "^":
         let resolved = resolve(String(rest), scopes)
         guard let (node, path) = resolved else {
@@ -155,7 +179,9 @@ struct TemplateChecker {
           fail("closing \"\(rest)\" that was never opened", tagLine)
           continue
         }
-        if last.name != rest { fail("closing \"\(rest)\" but \"\(last.name)\" (line \(last.line)) is open", tagLine) }
+        if last.name != rest {
+          fail("closing \"\(rest)\" but \"\(last.name)\" (line \(last.line)) is open", tagLine)
+        }
         if last.pushedScope { scopes.removeLast() }
         if last.pushedGuard { guards.removeLast() }
       default:
@@ -240,11 +266,14 @@ public struct TemplateSet: Sendable {
     let fm = FileManager.default
     for lang in Language.allCases {
       let dir = (folder as NSString).appendingPathComponent(lang.rawValue)
-      let files = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mustache") }.sorted()
+      let files = ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter {
+        $0.hasSuffix(".mustache")
+      }.sorted()
       var texts: [String: String] = [:]
       for f in files {
         let path = (dir as NSString).appendingPathComponent(f)
-        guard let data = fm.contents(atPath: path), let s = String(data: data, encoding: .utf8) else {
+        guard let data = fm.contents(atPath: path), let s = String(data: data, encoding: .utf8)
+        else {
           problems.append(Problem(file: path, message: "cannot read the template (UTF-8 expected)"))
           continue
         }
@@ -256,7 +285,10 @@ public struct TemplateSet: Sendable {
       var library = MustacheLibrary()
       for (name, body) in partials {
         do { try library.register(body, named: name) } catch {
-          problems.append(Problem(file: (dir as NSString).appendingPathComponent(name + ".mustache"), message: "syntax: \(error)"))
+          problems.append(
+            Problem(
+              file: (dir as NSString).appendingPathComponent(name + ".mustache"),
+              message: "syntax: \(error)"))
         }
       }
       set.libraries[lang] = library
@@ -270,7 +302,9 @@ public struct TemplateSet: Sendable {
         checker.check(text)
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
         if !firstLine.hasPrefix("Subject:") {
-          checker.errors.append(TemplateError(file: textFile, line: 1, message: "the first line must be \"Subject: …\""))
+          checker.errors.append(
+            TemplateError(file: textFile, line: 1, message: "the first line must be \"Subject: …\"")
+          )
         }
         var html: MustacheTemplate? = nil
         let htmlFile = (dir as NSString).appendingPathComponent("\(name).html.mustache")
@@ -279,7 +313,8 @@ public struct TemplateSet: Sendable {
           hc.check(h)
           checker.errors += hc.errors
           do { html = try MustacheTemplate(string: h) } catch {
-            checker.errors.append(TemplateError(file: htmlFile, line: 1, message: "syntax: \(error)"))
+            checker.errors.append(
+              TemplateError(file: htmlFile, line: 1, message: "syntax: \(error)"))
           }
         }
         problems += checker.errors.map(\.problem)
@@ -309,14 +344,19 @@ public struct TemplateSet: Sendable {
     var html: String? = nil
     if let h = pair.html { html = h.render(root, library: library) }
     if let miss = root.misses.first {
-      throw TemplateError(file: pair.file, line: 0, message: "no value for \"\(miss)\": letter not rendered")
+      throw TemplateError(
+        file: pair.file, line: 0, message: "no value for \"\(miss)\": letter not rendered")
     }
     var lines = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
     let subjectLine = String(lines.removeFirst())
-    let subject = subjectLine.dropFirst("Subject:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    let subject = subjectLine.dropFirst("Subject:".count).split(whereSeparator: {
+      $0 == " " || $0 == "\t"
+    }).joined(separator: " ")
     var body = lines.first.map(String.init) ?? ""
     while body.hasPrefix("\n") { body.removeFirst() }
-    guard !subject.isEmpty else { throw TemplateError(file: pair.file, line: 1, message: "the subject is empty") }
+    guard !subject.isEmpty else {
+      throw TemplateError(file: pair.file, line: 1, message: "the subject is empty")
+    }
     return RenderedLetter(subject: subject, text: body, html: html)
   }
 }
@@ -338,17 +378,22 @@ enum LetterContext {
     }
     let s = l.sender
     var company: [String: Any] = [
-      "name": s.name, "email": s.replyTo ?? s.email, "iban": formatIBAN(s.iban), "accountHolder": s.accountHolder,
+      "name": s.name, "email": s.replyTo ?? s.email, "iban": formatIBAN(s.iban),
+      "accountHolder": s.accountHolder,
       "address": s.address.map { ["line": $0] },
     ]
-    for (k, v) in [("phone", s.phone), ("bic", s.bic), ("kvk", s.kvk), ("btw", s.btw), ("website", s.website), ("signature", s.signature)] {
+    for (k, v) in [
+      ("phone", s.phone), ("bic", s.bic), ("kvk", s.kvk), ("btw", s.btw), ("website", s.website),
+      ("signature", s.signature),
+    ] {
       if let v, !v.isEmpty { company[k] = v }
     }
     var v: [String: Any] = [
       "salutation": l.salutation, "customer": l.first.customer, "numbers": l.numbersText,
       "count": String(l.invoices.count), "total": money(l.total), "deadline": date(l.deadline),
       "termDays": String(l.termDays), "date": date(l.date),
-      "paymentReference": l.invoices.count == 1 ? (l.first.reference ?? l.first.number) : l.numbersText,
+      "paymentReference": l.invoices.count == 1
+        ? (l.first.reference ?? l.first.number) : l.numbersText,
       "single": l.invoices.count == 1, "multiple": l.invoices.count > 1,
       "consumer": l.kind == .consumer, "business": l.kind == .business, "resend": l.isResend,
       "partlyPaid": l.invoices.contains { $0.paid.cents > 0 }, "costsIncludeVAT": l.costsIncludeVAT,

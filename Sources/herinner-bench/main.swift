@@ -33,7 +33,9 @@ struct SplitMix: RandomNumberGenerator {
 
 let args = CommandLine.arguments.dropFirst()
 func option(_ name: String, _ fallback: Int) -> Int {
-  guard let i = args.firstIndex(of: name), i + 1 < args.endIndex, let v = Int(args[i + 1]) else { return fallback }
+  guard let i = args.firstIndex(of: name), i + 1 < args.endIndex, let v = Int(args[i + 1]) else {
+    return fallback
+  }
   return v
 }
 func stringOption(_ name: String) -> String? {
@@ -54,23 +56,34 @@ case "engine":
     let due = base.adding(days: Int.random(in: 0...330, using: &rng))
     invoices.append(
       Invoice(
-        number: "B-\(i)", customer: "K", email: "k@example.nl", kind: i % 3 == 0 ? .consumer : .business,
-        issued: due.adding(days: -30), due: due, amount: Money(cents: Int64.random(in: 1000...500_000, using: &rng)),
+        number: "B-\(i)", customer: "K", email: "k@example.nl",
+        kind: i % 3 == 0 ? .consumer : .business,
+        issued: due.adding(days: -30), due: due,
+        amount: Money(cents: Int64.random(in: 1000...500_000, using: &rng)),
         status: i % 11 == 0 ? .paid : .open, pdf: "f.pdf"))
     var h = InvoiceHistory()
-    if i % 2 == 0 { h.deliveries.append(DeliveryRecord(step: .first, state: .sent, date: due.adding(days: 7))) }
-    if i % 4 == 0 { h.deliveries.append(DeliveryRecord(step: .second, state: .sent, date: due.adding(days: 21))) }
+    if i % 2 == 0 {
+      h.deliveries.append(DeliveryRecord(step: .first, state: .sent, date: due.adding(days: 7)))
+    }
+    if i % 4 == 0 {
+      h.deliveries.append(DeliveryRecord(step: .second, state: .sent, date: due.adding(days: 21)))
+    }
     histories.append(h)
   }
   let today = CalendarDate(year: 2026, month: 12, day: 1)!
   let ladder = Ladder(policy: Policy())
   var t = now()
   var steps = 0
-  for i in 0..<n where ladder.decision(for: invoices[i], history: histories[i], on: today).step != nil { steps += 1 }
+  for i in 0..<n
+  where ladder.decision(for: invoices[i], history: histories[i], on: today).step != nil {
+    steps += 1
+  }
   let engine = now() - t
   t = now()
   var reference = 0
-  for i in 0..<n where invoices[i].due.adding(days: 7) <= today && invoices[i].status == .open { reference += 1 }
+  for i in 0..<n where invoices[i].due.adding(days: 7) <= today && invoices[i].status == .open {
+    reference += 1
+  }
   let bare = now() - t
   print("engine_invoices_per_second: \(Int(Double(n) / engine)) (\(steps) due)")
   print("engine_reference_per_second: \(Int(Double(n) / max(bare, 1e-9))) (\(reference))")
@@ -78,11 +91,17 @@ case "engine":
 
 case "parse":
   // Invoice source: rows parsed per second and peak memory.
-  guard let file = stringOption("--file"), let attachments = stringOption("--attachments") else { fatalError("--file --attachments") }
+  guard let file = stringOption("--file"), let attachments = stringOption("--attachments") else {
+    fatalError("--file --attachments")
+  }
   let t = now()
-  let load = try InvoiceSource(config: InvoiceSourceConfig(path: file, attachments: attachments, columns: [:])).load()
+  let load = try InvoiceSource(
+    config: InvoiceSourceConfig(path: file, attachments: attachments, columns: [:])
+  ).load()
   let seconds = now() - t
-  print("parse_rows_per_second: \(Int(Double(load.records) / seconds)) (\(load.invoices.count) valid, \(load.problems.count) problems)")
+  print(
+    "parse_rows_per_second: \(Int(Double(load.records) / seconds)) (\(load.invoices.count) valid, \(load.problems.count) problems)"
+  )
   print("parse_peak_rss_kib: \(peakRSSKiB())")
 
 case "compose":
@@ -92,13 +111,24 @@ case "compose":
   let size = option("--size", 100_000)
   let templates = try TemplateSet.load(folder: templatesFolder)
   let pdf = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-  let builder = MessageBuilder(templates: templates, timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in pdf })
-  let sender = Sender(name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", phone: "020 123 4567", iban: "NL91ABNA0417164300", address: ["Keizersgracht 1"])
+  let builder = MessageBuilder(
+    templates: templates, timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+    readAttachment: { _ in pdf })
+  let sender = Sender(
+    name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", phone: "020 123 4567",
+    iban: "NL91ABNA0417164300", address: ["Keizersgracht 1"])
   let letters = (0..<n).map { i in
     Letter.make(
       step: .first,
-      invoices: [Invoice(number: "B\(i)", customer: "Klant \(i)", contact: "mevrouw Jansen", email: "k\(i)@example.nl", issued: CalendarDate(year: 2026, month: 10, day: 1)!, due: CalendarDate(year: 2026, month: 10, day: 31)!, amount: Money(cents: 123_456), pdf: "f.pdf")],
-      sender: sender, policy: Policy(), date: CalendarDate(year: 2026, month: 12, day: 1)!, firstSentOn: nil)
+      invoices: [
+        Invoice(
+          number: "B\(i)", customer: "Klant \(i)", contact: "mevrouw Jansen",
+          email: "k\(i)@example.nl", issued: CalendarDate(year: 2026, month: 10, day: 1)!,
+          due: CalendarDate(year: 2026, month: 10, day: 31)!, amount: Money(cents: 123_456),
+          pdf: "f.pdf")
+      ],
+      sender: sender, policy: Policy(), date: CalendarDate(year: 2026, month: 12, day: 1)!,
+      firstSentOn: nil)
   }
   var t = now()
   var bytes = 0
@@ -116,7 +146,9 @@ case "compose":
   t = now()
   for _ in 0..<n { _ = try MIMEComposer().compose(noAttachment) }
   let mimeSmall = now() - t
-  print("compose_mime_share: \(Int(mimeOnly / total * 100)) % (without attachment \(Int(mimeSmall / total * 100)) %)")
+  print(
+    "compose_mime_share: \(Int(mimeOnly / total * 100)) % (without attachment \(Int(mimeSmall / total * 100)) %)"
+  )
   print("compose_messages_per_second: \(Int(Double(n) / total)) (\(bytes / n) bytes each)")
   print("compose_render_share: \(Int(render / total * 100)) %")
 
@@ -126,7 +158,8 @@ case "smtp":
   let count = option("--count", 1000)
   let connections = option("--connections", 1)
   let size = option("--size", 100_000)
-  var body = "From: bench@studiovermeer.nl\r\nTo: sink@example.nl\r\nSubject: bench\r\nMessage-ID: <b@studiovermeer.nl>\r\n\r\n"
+  var body =
+    "From: bench@studiovermeer.nl\r\nTo: sink@example.nl\r\nSubject: bench\r\nMessage-ID: <b@studiovermeer.nl>\r\n\r\n"
   let line = String(repeating: "x", count: 76) + "\r\n"
   while body.utf8.count < size { body += line }
   let message = Array(body.utf8)
@@ -137,16 +170,22 @@ case "smtp":
   DispatchQueue.concurrentPerform(iterations: connections) { _ in
     let transport = CurlSMTPTransport(settings: settings)
     for _ in 0..<per {
-      if case .accepted? = try? transport.send(message, envelope: Envelope(from: "bench@studiovermeer.nl", recipients: ["sink@example.nl"])) {
+      if case .accepted? = try? transport.send(
+        message, envelope: Envelope(from: "bench@studiovermeer.nl", recipients: ["sink@example.nl"])
+      ) {
         accepted.add()
       }
     }
   }
   let seconds = now() - t
-  print("smtp_messages_per_second: \(Int(Double(per * connections) / seconds)) (\(accepted.value) accepted)")
+  print(
+    "smtp_messages_per_second: \(Int(Double(per * connections) / seconds)) (\(accepted.value) accepted)"
+  )
 
 default:
-  print("usage: herinner-bench engine [--count N] | parse --file F --attachments DIR | smtp --port P [--count N] [--connections C] [--size B]")
+  print(
+    "usage: herinner-bench engine [--count N] | parse --file F --attachments DIR | smtp --port P [--count N] [--connections C] [--size B]"
+  )
   exit(64)
 }
 

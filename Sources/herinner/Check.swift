@@ -7,7 +7,9 @@ import HerinnerLetters
 /// `herinner check`: every problem in config, invoice source and attachments, with its place.
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Validates config, templates, invoice source and attachments; exit 0 when all is well, else 2.")
+    abstract:
+      "Validates config, templates, invoice source and attachments; exit 0 when all is well, else 2."
+  )
 
   @OptionGroup var common: CommonOptions
 

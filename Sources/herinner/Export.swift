@@ -7,12 +7,15 @@ import HerinnerLedger
 /// `herinner export`: a dossier per invoice ready for the collection agency.
 struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Writes dossiers of the invoices ready for collection: a CSV plus the archived reminders and the invoice PDF.")
+    abstract:
+      "Writes dossiers of the invoices ready for collection: a CSV plus the archived reminders and the invoice PDF."
+  )
 
   @OptionGroup var common: CommonOptions
 
   static func csvField(_ s: String) -> String {
-    s.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    s.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" })
+      ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
   }
 
   func run() throws {
@@ -27,29 +30,38 @@ struct Export: ParsableCommand {
     ]
     let ledger = try openLedgerForReading(config)
     for inv in ready {
-      let dossier = (folder as NSString).appendingPathComponent(inv.number.map { $0 == "/" ? "_" : $0 }.map(String.init).joined())
+      let dossier = (folder as NSString).appendingPathComponent(
+        inv.number.map { $0 == "/" ? "_" : $0 }.map(String.init).joined())
       try fm.createDirectory(atPath: dossier, withIntermediateDirectories: true)
       let rows = (try? ledger?.deliveries(invoice: inv.number)) ?? nil ?? []
       for r in rows where r.state == .sent {
         if let a = r.archivePath, fm.fileExists(atPath: a) {
-          let target = (dossier as NSString).appendingPathComponent((a as NSString).lastPathComponent)
+          let target = (dossier as NSString).appendingPathComponent(
+            (a as NSString).lastPathComponent)
           try? fm.removeItem(atPath: target)
           try fm.copyItem(atPath: a, toPath: target)
         }
       }
       let pdf = (config.invoices.attachments as NSString).appendingPathComponent(inv.pdf)
-      let pdfTarget = (dossier as NSString).appendingPathComponent((inv.pdf as NSString).lastPathComponent)
+      let pdfTarget = (dossier as NSString).appendingPathComponent(
+        (inv.pdf as NSString).lastPathComponent)
       try? fm.removeItem(atPath: pdfTarget)
       try? fm.copyItem(atPath: pdf, toPath: pdfTarget)
       let second = rows.filter { $0.step == .second && $0.state == .sent }
-      let costs = second.first?.costs.map { Money(cents: $0, currency: inv.currency) }
-        ?? CollectionCosts.wik(principal: inv.outstanding, addVAT: config.policy.collectionCostsIncludeVAT)
-      let interest = rates.interest(principal: inv.outstanding, due: inv.due, through: o.today, kind: inv.kind)
+      let costs =
+        second.first?.costs.map { Money(cents: $0, currency: inv.currency) }
+        ?? CollectionCosts.wik(
+          principal: inv.outstanding, addVAT: config.policy.collectionCostsIncludeVAT)
+      let interest = rates.interest(
+        principal: inv.outstanding, due: inv.due, through: o.today, kind: inv.kind)
       let first = rows.first { $0.step == .first && $0.state == .sent && !$0.isResend }
       let fields = [
-        inv.number, inv.customer, inv.contact ?? "", inv.email, inv.phone ?? "", inv.kind.rawValue, inv.issued.iso,
-        inv.due.iso, inv.amount.plain, inv.paid.plain, inv.outstanding.plain, costs.plain, interest.plain,
-        (inv.outstanding + costs + interest).plain, first?.runDate.iso ?? "", second.first?.runDate.iso ?? "",
+        inv.number, inv.customer, inv.contact ?? "", inv.email, inv.phone ?? "", inv.kind.rawValue,
+        inv.issued.iso,
+        inv.due.iso, inv.amount.plain, inv.paid.plain, inv.outstanding.plain, costs.plain,
+        interest.plain,
+        (inv.outstanding + costs + interest).plain, first?.runDate.iso ?? "",
+        second.first?.runDate.iso ?? "",
         (second.compactMap(\.deadline).max()?.iso) ?? "", dossier,
       ]
       lines.append(fields.map(Self.csvField).joined(separator: ";"))
@@ -60,7 +72,8 @@ struct Export: ParsableCommand {
     }
     try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let csv = (folder as NSString).appendingPathComponent("dossiers.csv")
-    try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: csv, atomically: true, encoding: .utf8)
+    try (lines.joined(separator: "\r\n") + "\r\n").write(
+      toFile: csv, atomically: true, encoding: .utf8)
     Console.out("\(ready.count) dossier(s) for collection written to \(folder) (\(csv))")
   }
 }
@@ -78,8 +91,12 @@ enum InterestRates {
     for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
       let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty || line.hasPrefix("#") || line.lowercased().hasPrefix("from") { continue }
-      let f = line.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".") }
-      guard f.count == 3, let d = CalendarDate(parsing: f[0]), let c = Decimal(string: f[1]), let b = Decimal(string: f[2]) else {
+      let f = line.split(separator: ";").map {
+        $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+      }
+      guard f.count == 3, let d = CalendarDate(parsing: f[0]), let c = Decimal(string: f[1]),
+        let b = Decimal(string: f[2])
+      else {
         Console.error("\(path):\(i + 1): expected from;consumer;commercial")
         throw ExitCode(2)
       }

@@ -16,7 +16,8 @@ struct Herinner: ParsableCommand {
       """,
     version: "herinner 0.1.0",
     subcommands: [
-      Send.self, Resend.self, Resolve.self, Check.self, Status.self, Export.self, Payments.self, Reference.self, Calls.self, LogCall.self, History.self,
+      Send.self, Resend.self, Resolve.self, Check.self, Status.self, Export.self, Payments.self,
+      Reference.self, Calls.self, LogCall.self, History.self,
     ]
   )
 }
@@ -26,7 +27,8 @@ struct CommonOptions: ParsableArguments {
   @Option(name: .long, help: "The config file.")
   var config: String = "herinner.json"
 
-  @Option(name: .long, help: "Run as if today were this date (YYYY-MM-DD), in the configured time zone.")
+  @Option(
+    name: .long, help: "Run as if today were this date (YYYY-MM-DD), in the configured time zone.")
   var date: String?
 
   func validate() throws {
@@ -86,7 +88,8 @@ func openLedgerForReading(_ config: Config) throws -> Ledger? {
 func openLedger(_ config: Config) throws -> Ledger {
   do {
     try FileManager.default.createDirectory(
-      atPath: (config.ledger as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      atPath: (config.ledger as NSString).deletingLastPathComponent,
+      withIntermediateDirectories: true)
     return try Ledger(path: config.ledger)
   } catch let e as LedgerError {
     Console.error(e.description)

@@ -25,7 +25,10 @@ final class RunLock {
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
       var buf = [UInt8](repeating: 0, count: 512)
       let n = pread(fd, &buf, 511, 0)
-      let holder = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+      let holder =
+        n > 0
+        ? String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(
+          in: .whitespacesAndNewlines) : "unknown"
       Console.error("another herinner send holds the lock \(path) (\(holder)); not sending")
       close(fd)
       throw ExitCode(3)
@@ -45,7 +48,9 @@ extension Config {
   func smtpPassword() throws -> String? {
     if let env = smtp.passwordEnv {
       guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
-        Console.error("\(InvoiceSource.display(file)): smtp.passwordEnv: the environment variable \(env) is not set; connecting without a login")
+        Console.error(
+          "\(InvoiceSource.display(file)): smtp.passwordEnv: the environment variable \(env) is not set; connecting without a login"
+        )
         return nil
       }
       return v
@@ -69,7 +74,8 @@ extension Config {
     }
     let host = smtp.host.hasPrefix("[") ? String(smtp.host.dropFirst().dropLast()) : smtp.host
     return SMTPSettings(
-      host: host, port: smtp.port, security: security, username: password == nil ? nil : smtp.username, password: password,
+      host: host, port: smtp.port, security: security,
+      username: password == nil ? nil : smtp.username, password: password,
       caFile: smtp.caFile, timeoutSeconds: smtp.timeoutSeconds, heloName: sender.domain)
   }
 
@@ -78,7 +84,8 @@ extension Config {
     let settings = smtpSettings(password: try smtpPassword())
     let transports = (0..<max(1, count)).map { _ in CurlSMTPTransport(settings: settings) }
     do { try transports[0].verifyConnection() } catch {
-      Console.error("SMTP \(smtp.host):\(smtp.port): \(error.message); nothing sent, nothing marked")
+      Console.error(
+        "SMTP \(smtp.host):\(smtp.port): \(error.message); nothing sent, nothing marked")
       throw ExitCode(4)
     }
     return transports
@@ -103,12 +110,16 @@ extension Config {
       try FileManager.default.createDirectory(
         atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-      guard fd >= 0 else { throw MessageBuilder.BuildError(description: "cannot write the archive \(path)") }
+      guard fd >= 0 else {
+        throw MessageBuilder.BuildError(description: "cannot write the archive \(path)")
+      }
       defer { close(fd) }
       var written = 0
       while written < bytes.count {
         let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { throw MessageBuilder.BuildError(description: "cannot write the archive \(path)") }
+        guard n > 0 else {
+          throw MessageBuilder.BuildError(description: "cannot write the archive \(path)")
+        }
         written += n
       }
       return path
@@ -117,7 +128,9 @@ extension Config {
 }
 
 extension Send {
-  func runLiveBatch(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
+  func runLiveBatch(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate)
+    throws
+  {
     let lock = try RunLock(path: config.lockFile)
     defer { _ = lock }
     let ledger = try openLedger(config)
@@ -132,7 +145,8 @@ extension Send {
           return !((try? ledger.statementImported(fileHash: contentHash([UInt8](data)))) ?? false)
         }
       if !files.isEmpty {
-        let (lines, failed) = importStatements(files, config: config, ledger: ledger, invoices: load.invoices)
+        let (lines, failed) = importStatements(
+          files, config: config, ledger: ledger, invoices: load.invoices)
         for l in lines { Console.error("payments: \(l)") }
         if failed {
           Console.error("payments.importFrom: a statement could not be imported; not sending")
@@ -140,11 +154,14 @@ extension Send {
         }
       }
     }
-    try checkStatementAge(config: config, latest: (try? ledger.latestStatementDate()) ?? nil, today: today)
+    try checkStatementAge(
+      config: config, latest: (try? ledger.latestStatementDate()) ?? nil, today: today)
     var attention: [String] = []
     do {
       for row in try ledger.markInterruptedAsUnknown() {
-        attention.append("invoice \(row.invoice) (\(row.step.rawValue)): an interrupted send is now unknown; check, then `herinner resolve \(row.invoice) --stage \(row.step.rawValue) --sent|--not-sent`")
+        attention.append(
+          "invoice \(row.invoice) (\(row.step.rawValue)): an interrupted send is now unknown; check, then `herinner resolve \(row.invoice) --stage \(row.step.rawValue) --sent|--not-sent`"
+        )
       }
     } catch {
       Console.error(error.description)
@@ -154,20 +171,27 @@ extension Send {
     var sentIDs: [String: [String]] = [:]
     do {
       histories = try ledger.histories()
-      for d in try ledger.deliveries(state: .sent) { sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID) }
+      for d in try ledger.deliveries(state: .sent) {
+        sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID)
+      }
     } catch {
       Console.error(error.description)
       throw ExitCode(2)
     }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+      load.invoices, &histories)
     let planner = config.planner
-    var plan = planner.plan(invoices: invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
+    var plan = planner.plan(invoices: invoices, histories: histories, on: today) {
+      sentIDs["\($0)|\($1.rawValue)"] ?? []
+    }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
 
     var tally = RunTally()
     if !plan.messages.isEmpty {
-      let transports = try config.openTransports(count: min(config.smtp.connections, plan.messages.count))
-      let builder = MessageBuilder(templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
+      let transports = try config.openTransports(
+        count: min(config.smtp.connections, plan.messages.count))
+      let builder = MessageBuilder(
+        templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
       let runner = NightRunner(
         builder: builder, ledger: ledger, transports: transports,
         envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
@@ -179,12 +203,17 @@ extension Send {
         runner.progress = { done, total in
           let width = 30
           let filled = total == 0 ? width : width * done / total
-          FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)".utf8))
+          FileHandle.standardError.write(
+            Data(
+              "\r[\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)"
+                .utf8))
           if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         }
       }
       do { tally = try runner.run(plan.messages) } catch let e as TransportError {
-        Console.error("SMTP \(config.smtp.host):\(config.smtp.port): \(e.message); nothing sent, nothing marked")
+        Console.error(
+          "SMTP \(config.smtp.host):\(config.smtp.port): \(e.message); nothing sent, nothing marked"
+        )
         throw ExitCode(4)
       } catch {
         Console.error("send stopped: \(error)")
@@ -192,26 +221,38 @@ extension Send {
       }
     }
     for p in tally.problems { attention.append(p) }
-    if let why = tally.stoppedEarly { attention.append("the SMTP server failed mid-batch (\(why)); the rest goes next run") }
+    if let why = tally.stoppedEarly {
+      attention.append("the SMTP server failed mid-batch (\(why)); the rest goes next run")
+    }
     let pendingUnknown = (try? ledger.deliveries(state: .unknown)) ?? []
-    for u in pendingUnknown where !attention.contains(where: { $0.contains("invoice \(u.invoice) (\(u.step.rawValue))") }) {
-      attention.append("invoice \(u.invoice) (\(u.step.rawValue)): delivery unknown since \(u.runDate.iso); `herinner resolve \(u.invoice) --stage \(u.step.rawValue) --sent|--not-sent`")
+    for u in pendingUnknown
+    where !attention.contains(where: { $0.contains("invoice \(u.invoice) (\(u.step.rawValue))") }) {
+      attention.append(
+        "invoice \(u.invoice) (\(u.step.rawValue)): delivery unknown since \(u.runDate.iso); `herinner resolve \(u.invoice) --stage \(u.step.rawValue) --sent|--not-sent`"
+      )
     }
     let summary = Self.summary(
       plan: plan, invalid: load.problems.count, failed: tally.notRendered, dryRun: false,
-      outcomes: ["sent": tally.sent, "deferred": tally.deferred, "rejected": tally.rejected, "unknown": tally.unknown + pendingUnknown.count - tally.unknown])
+      outcomes: [
+        "sent": tally.sent, "deferred": tally.deferred, "rejected": tally.rejected,
+        "unknown": tally.unknown + pendingUnknown.count - tally.unknown,
+      ])
     if json {
       struct Summary: Encodable {
         var date: String
         var closed: String?
-        var sent, deferred, rejected, unknown, notRendered, invalidRows, callList, readyForCollection: Int
+        var sent, deferred, rejected, unknown, notRendered, invalidRows, callList,
+          readyForCollection: Int
         var skipped: [String: Int]
         var attention: [String]
       }
       let s = Summary(
-        date: today.iso, closed: plan.closed, sent: tally.sent, deferred: tally.deferred, rejected: tally.rejected,
-        unknown: pendingUnknown.count, notRendered: tally.notRendered, invalidRows: load.problems.count,
-        callList: plan.calls.count, readyForCollection: plan.collection.count, skipped: plan.waiting, attention: attention)
+        date: today.iso, closed: plan.closed, sent: tally.sent, deferred: tally.deferred,
+        rejected: tally.rejected,
+        unknown: pendingUnknown.count, notRendered: tally.notRendered,
+        invalidRows: load.problems.count,
+        callList: plan.calls.count, readyForCollection: plan.collection.count,
+        skipped: plan.waiting, attention: attention)
       let enc = JSONEncoder()
       enc.outputFormatting = [.prettyPrinted, .sortedKeys]
       Console.out(String(decoding: try enc.encode(s), as: UTF8.self))
@@ -219,7 +260,9 @@ extension Send {
       Console.out(summary)
     }
     for a in attention { Console.error("attention: \(a)") }
-    if !attention.isEmpty || !load.problems.isEmpty || tally.needsAttention || !plan.attention.isEmpty {
+    if !attention.isEmpty || !load.problems.isEmpty || tally.needsAttention
+      || !plan.attention.isEmpty
+    {
       throw ExitCode(1)
     }
   }

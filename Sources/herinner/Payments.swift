@@ -30,8 +30,12 @@ struct PaymentState {
     s.unmatched = all.filter { $0.status == "unmatched" }
     let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
     for p in all where p.status != "unmatched" {
-      guard let iban = p.debtorIBAN?.replacingOccurrences(of: " ", with: "").uppercased() else { continue }
-      for n in p.invoices.keys { if let inv = byNumber[n] { s.knownIBANs[inv.customerKey, default: []].insert(iban) } }
+      guard let iban = p.debtorIBAN?.replacingOccurrences(of: " ", with: "").uppercased() else {
+        continue
+      }
+      for n in p.invoices.keys {
+        if let inv = byNumber[n] { s.knownIBANs[inv.customerKey, default: []].insert(iban) }
+      }
     }
     return s
   }
@@ -51,7 +55,12 @@ struct PaymentState {
     let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
     var out: [String: String] = [:]
     for p in unmatched {
-      for n in p.suspects { if let inv = byNumber[n] { out[inv.customerKey] = "unmatched payment #\(p.id) of \(p.amount.dutch) on \(p.bookingDate) (herinner payments unmatched)" } }
+      for n in p.suspects {
+        if let inv = byNumber[n] {
+          out[inv.customerKey] =
+            "unmatched payment #\(p.id) of \(p.amount.dutch) on \(p.bookingDate) (herinner payments unmatched)"
+        }
+      }
     }
     return out
   }
@@ -60,7 +69,9 @@ struct PaymentState {
   func applied(_ invoices: [Invoice], _ histories: inout [String: InvoiceHistory]) -> [Invoice] {
     let held = holds(invoices)
     let out = invoices.map(apply)
-    for inv in out { if let why = held[inv.customerKey] { histories[inv.number, default: .empty].hold = why } }
+    for inv in out {
+      if let why = held[inv.customerKey] { histories[inv.number, default: .empty].hold = why }
+    }
     return out
   }
 }
@@ -72,7 +83,9 @@ struct Payments: ParsableCommand {
 }
 
 /// Imports statement files into the ledger; shared by `payments import` and `send` (importFrom).
-func importStatements(_ files: [String], config: Config, ledger: Ledger, invoices: [Invoice]) -> (lines: [String], failed: Bool) {
+func importStatements(_ files: [String], config: Config, ledger: Ledger, invoices: [Invoice]) -> (
+  lines: [String], failed: Bool
+) {
   var lines: [String] = []
   var failed = false
   for file in files {
@@ -91,19 +104,26 @@ func importStatements(_ files: [String], config: Config, ledger: Ledger, invoice
     let baseState = PaymentState.load(ledger, invoices: invoices)
     do {
       let result = try ledger.importStatement(
-        fileHash: contentHash(bytes), file: file, format: statement.format.rawValue, latestBooking: statement.latestBooking,
+        fileHash: contentHash(bytes), file: file, format: statement.format.rawValue,
+        latestBooking: statement.latestBooking,
         transactions: statement.transactions
       ) { t, allocated in
         var state = baseState
         state.allocated = allocated
-        return PaymentMatcher(invoices: invoices.map(state.apply), knownIBANs: baseState.knownIBANs).match(t)
+        return PaymentMatcher(invoices: invoices.map(state.apply), knownIBANs: baseState.knownIBANs)
+          .match(t)
       }
       if result.alreadyImported {
         lines.append("\(file): already imported; nothing counted twice")
       } else {
         lines.append(
-          "\(file) (\(statement.format.rawValue)): \(result.credits) incoming credit(s), \(result.newCredits) new: \(result.matched) matched, \(result.unmatched) unmatched")
-        for o in result.overpaid { lines.append("  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs") }
+          "\(file) (\(statement.format.rawValue)): \(result.credits) incoming credit(s), \(result.newCredits) new: \(result.matched) matched, \(result.unmatched) unmatched"
+        )
+        for o in result.overpaid {
+          lines.append(
+            "  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs"
+          )
+        }
       }
     } catch {
       lines.append("\(file): \(error.description); nothing imported")
@@ -116,7 +136,9 @@ func importStatements(_ files: [String], config: Config, ledger: Ledger, invoice
 struct PaymentsImport: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
-    abstract: "Imports bank statements (CAMT.053, MT940, bank CSV; recognised by content) and matches incoming credits to invoices. Idempotent.")
+    abstract:
+      "Imports bank statements (CAMT.053, MT940, bank CSV; recognised by content) and matches incoming credits to invoices. Idempotent."
+  )
 
   @OptionGroup var common: CommonOptions
   @Argument(help: "Statement files.") var files: [String]
@@ -125,10 +147,13 @@ struct PaymentsImport: ParsableCommand {
     let config = try common.loadConfig()
     let load = try loadInvoices(config, reportProblems: false)
     let ledger = try openLedger(config)
-    let (lines, failed) = importStatements(files, config: config, ledger: ledger, invoices: load.invoices)
+    let (lines, failed) = importStatements(
+      files, config: config, ledger: ledger, invoices: load.invoices)
     for l in lines { Console.out(l) }
     let unmatched = (try? ledger.payments(status: "unmatched").count) ?? 0
-    if unmatched > 0 { Console.out("\(unmatched) payment(s) await a person: herinner payments unmatched") }
+    if unmatched > 0 {
+      Console.out("\(unmatched) payment(s) await a person: herinner payments unmatched")
+    }
     if failed { throw ExitCode(2) }
   }
 }
@@ -136,7 +161,9 @@ struct PaymentsImport: ParsableCommand {
 struct PaymentsUnmatched: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "unmatched",
-    abstract: "Incoming payments not matched with certainty; their customers get no reminders until resolved.")
+    abstract:
+      "Incoming payments not matched with certainty; their customers get no reminders until resolved."
+  )
 
   @OptionGroup var common: CommonOptions
 
@@ -153,9 +180,13 @@ struct PaymentsUnmatched: ParsableCommand {
     }
     Console.out("\(rows.count) unmatched payment(s):")
     for p in rows {
-      Console.out("#\(p.id)  \(p.bookingDate)  \(p.amount.dutch)  \(p.debtorName ?? "?")  \(p.debtorIBAN ?? "")")
+      Console.out(
+        "#\(p.id)  \(p.bookingDate)  \(p.amount.dutch)  \(p.debtorName ?? "?")  \(p.debtorIBAN ?? "")"
+      )
       if let r = p.remittance { Console.out("    text: \(r)") }
-      Console.out("    why: \(p.reason ?? "")" + (p.suspects.isEmpty ? "" : "; holds: \(p.suspects.joined(separator: ", "))"))
+      Console.out(
+        "    why: \(p.reason ?? "")"
+          + (p.suspects.isEmpty ? "" : "; holds: \(p.suspects.joined(separator: ", "))"))
     }
     Console.out("settle with: herinner payments resolve ID --invoice N  (or --set-aside)")
   }
@@ -163,7 +194,8 @@ struct PaymentsUnmatched: ParsableCommand {
 
 struct PaymentsResolve: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "resolve", abstract: "A person's verdict on an unmatched payment: it pays invoice N, or it is set aside.")
+    commandName: "resolve",
+    abstract: "A person's verdict on an unmatched payment: it pays invoice N, or it is set aside.")
 
   @OptionGroup var common: CommonOptions
   @Argument(help: "The payment's id (from payments unmatched).") var id: Int64
@@ -193,7 +225,9 @@ struct PaymentsResolve: ParsableCommand {
 /// `herinner reference N`: the invoice's betalingskenmerk.
 struct Reference: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Prints the invoice's betalingskenmerk (16 digits, mod-11 check digit) to print on the invoice.")
+    abstract:
+      "Prints the invoice's betalingskenmerk (16 digits, mod-11 check digit) to print on the invoice."
+  )
 
   @OptionGroup var common: CommonOptions
   @Argument(help: "The invoice number.") var number: String
@@ -210,7 +244,9 @@ struct Reference: ParsableCommand {
       return
     }
     guard let r = Betalingskenmerk.generate(for: inv.number) else {
-      Console.error("invoice \(number): its number has no digits (or more than 15) to build a betalingskenmerk from")
+      Console.error(
+        "invoice \(number): its number has no digits (or more than 15) to build a betalingskenmerk from"
+      )
       throw ExitCode(2)
     }
     Console.out(r)

@@ -59,7 +59,8 @@ struct Overview {
       phone: inv.phone, outstanding: inv.outstanding.plain, outstandingCents: inv.outstanding.cents,
       currency: inv.currency, due: inv.due.iso, daysOverdue: max(0, inv.due.days(until: today)),
       lastStep: d.lastStep?.rawValue, lastDate: d.lastDate?.iso, nextStep: nil, nextDate: nil,
-      dueToday: nil, stopped: nil, stoppedReason: nil, needsAttention: d.reason?.needsAttention ?? false,
+      dueToday: nil, stopped: nil, stoppedReason: nil,
+      needsAttention: d.reason?.needsAttention ?? false,
       paid: inv.paid.plain)
     if let step = d.step {
       r.dueToday = step.rawValue
@@ -88,8 +89,10 @@ struct Overview {
         throw ExitCode(2)
       }
     }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
-    return Overview(config: config, today: common.today(config), invoices: invoices, histories: histories)
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+      load.invoices, &histories)
+    return Overview(
+      config: config, today: common.today(config), invoices: invoices, histories: histories)
   }
 }
 
@@ -106,7 +109,9 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
 /// `herinner status [--json]`.
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Shows every unsettled invoice: outstanding, days overdue, last and next step, or why it is stopped.")
+    abstract:
+      "Shows every unsettled invoice: outstanding, days overdue, last and next step, or why it is stopped."
+  )
 
   @OptionGroup var common: CommonOptions
   @Flag(help: "Print JSON (stable field names) instead of a table.") var json = false
@@ -175,7 +180,8 @@ struct Calls: ParsableCommand {
 
 /// `herinner call N --note TEXT`: records a phone call.
 struct LogCall: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "call", abstract: "Logs a phone call about an invoice.")
+  static let configuration = CommandConfiguration(
+    commandName: "call", abstract: "Logs a phone call about an invoice.")
 
   @OptionGroup var common: CommonOptions
   @Argument(help: "The invoice number.") var number: String
@@ -185,7 +191,8 @@ struct LogCall: ParsableCommand {
     let config = try common.loadConfig()
     let load = try loadInvoices(config, reportProblems: false)
     guard load.invoices.contains(where: { $0.number == number }) else {
-      Console.error("invoice \(number): not found in \(InvoiceSource.display(config.invoices.path))")
+      Console.error(
+        "invoice \(number): not found in \(InvoiceSource.display(config.invoices.path))")
       throw ExitCode(2)
     }
     let ledger = try openLedger(config)
@@ -201,7 +208,9 @@ struct LogCall: ParsableCommand {
 /// `herinner history N`: every recorded step of one invoice.
 struct History: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Shows every recorded step of one invoice: sends with server replies and Message-IDs, calls, resends, archive paths.")
+    abstract:
+      "Shows every recorded step of one invoice: sends with server replies and Message-IDs, calls, resends, archive paths."
+  )
 
   @OptionGroup var common: CommonOptions
   @Argument(help: "The invoice number.") var number: String
@@ -226,13 +235,18 @@ struct History: ParsableCommand {
       Console.out("  nothing recorded yet")
       return
     }
-    enum Entry { case d(DeliveryRow), c(CallRow) }
+    enum Entry {
+      case d(DeliveryRow)
+      case c(CallRow)
+    }
     let entries: [(String, Entry)] =
       deliveries.map { ($0.createdAt, .d($0)) } + calls.map { ($0.createdAt, .c($0)) }
     for (_, e) in entries.sorted(by: { $0.0 < $1.0 }) {
       switch e {
       case .d(let d):
-        Console.out("\(d.runDate.iso)  \(d.step.rawValue)\(d.isResend ? " (resend)" : "")  \(d.state.rawValue)  to \(d.recipients)")
+        Console.out(
+          "\(d.runDate.iso)  \(d.step.rawValue)\(d.isResend ? " (resend)" : "")  \(d.state.rawValue)  to \(d.recipients)"
+        )
         Console.out("    Message-ID: \(d.messageID)")
         if let r = d.inReplyTo { Console.out("    In-Reply-To: \(r)") }
         if let deadline = d.deadline { Console.out("    deadline stated: \(deadline.iso)") }

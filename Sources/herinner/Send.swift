@@ -11,7 +11,8 @@ extension Config {
     Sender(
       name: company.name, email: company.email, replyTo: company.replyTo, phone: company.phone,
       iban: company.iban, bic: company.bic, accountHolder: company.accountHolder, kvk: company.kvk,
-      btw: company.btw, website: company.website, address: company.address, signature: company.signature)
+      btw: company.btw, website: company.website, address: company.address,
+      signature: company.signature)
   }
 
   /// The night's planner: one letter per customer and step, split above `smtp.maxMessageBytes`.
@@ -20,7 +21,8 @@ extension Config {
     return Planner(
       policy: policy, sender: sender, maxMessageBytes: smtp.maxMessageBytes,
       attachmentSize: { name in
-        (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? nil
+        (try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int)
+          ?? nil
       })
   }
 
@@ -31,7 +33,10 @@ extension Config {
     var cal = Calendar(identifier: .gregorian)
     cal.timeZone = timezone
     let t = cal.dateComponents([.hour, .minute, .second], from: now)
-    return cal.date(from: DateComponents(year: day.year, month: day.month, day: day.day, hour: t.hour, minute: t.minute, second: t.second)) ?? now
+    return cal.date(
+      from: DateComponents(
+        year: day.year, month: day.month, day: day.day, hour: t.hour, minute: t.minute,
+        second: t.second)) ?? now
   }
 
   /// Reads attachments only from inside the attachments folder (the row checks already refused
@@ -39,9 +44,11 @@ extension Config {
   var attachmentReader: @Sendable (String) throws -> [UInt8] {
     let root = URL(fileURLWithPath: invoices.attachments).resolvingSymlinksInPath().path
     return { relative in
-      let full = URL(fileURLWithPath: root).appendingPathComponent(relative).resolvingSymlinksInPath().path
+      let full = URL(fileURLWithPath: root).appendingPathComponent(relative)
+        .resolvingSymlinksInPath().path
       guard full.hasPrefix(root + "/") else {
-        throw MessageBuilder.BuildError(description: "attachment \(relative) leaves the attachments folder")
+        throw MessageBuilder.BuildError(
+          description: "attachment \(relative) leaves the attachments folder")
       }
       guard let data = FileManager.default.contents(atPath: full) else {
         throw MessageBuilder.BuildError(description: "cannot read \(full)")
@@ -92,9 +99,12 @@ struct Send: ParsableCommand {
     abstract: "Renders, sends and records every due first and second reminder (the nightly batch).")
 
   @OptionGroup var common: CommonOptions
-  @Flag(name: .customLong("dry-run"), help: "Print the messages that would be sent; send nothing, write nothing.")
+  @Flag(
+    name: .customLong("dry-run"),
+    help: "Print the messages that would be sent; send nothing, write nothing.")
   var dryRun = false
-  @Flag(help: "With --dry-run: print the exact bytes as an mbox (mboxrd); the summary goes to stderr.")
+  @Flag(
+    help: "With --dry-run: print the exact bytes as an mbox (mboxrd); the summary goes to stderr.")
   var eml = false
   @Option(name: .customLong("invoice"), help: "Only these invoices (repeatable).")
   var invoiceNumbers: [String] = []
@@ -116,7 +126,9 @@ struct Send: ParsableCommand {
     if !invoiceNumbers.isEmpty {
       let wanted = Set(invoiceNumbers)
       let known = Set(load.invoices.map(\.number))
-      for n in invoiceNumbers where !known.contains(n) { Console.error("invoice \(n): not found among the valid invoices") }
+      for n in invoiceNumbers where !known.contains(n) {
+        Console.error("invoice \(n): not found among the valid invoices")
+      }
       load.invoices = load.invoices.filter { wanted.contains($0.number) }
     }
     if dryRun {
@@ -126,11 +138,14 @@ struct Send: ParsableCommand {
     }
   }
 
-  func runDry(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
+  func runDry(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws
+  {
     let ledger = try openLedgerForReading(config)
-    try checkStatementAge(config: config, latest: (try? ledger?.latestStatementDate()) ?? nil, today: today)
+    try checkStatementAge(
+      config: config, latest: (try? ledger?.latestStatementDate()) ?? nil, today: today)
     if config.payments.importFrom != nil {
-      Console.error("dry run: statements in payments.importFrom are not imported (a dry run writes nothing)")
+      Console.error(
+        "dry run: statements in payments.importFrom are not imported (a dry run writes nothing)")
     }
     var histories: [String: InvoiceHistory] = [:]
     var sentIDs: [String: [String]] = [:]
@@ -145,27 +160,35 @@ struct Send: ParsableCommand {
         throw ExitCode(2)
       }
     }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(load.invoices, &histories)
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+      load.invoices, &histories)
     let planner = config.planner
-    var plan = planner.plan(invoices: invoices, histories: histories, on: today) { sentIDs["\($0)|\($1.rawValue)"] ?? [] }
+    var plan = planner.plan(invoices: invoices, histories: histories, on: today) {
+      sentIDs["\($0)|\($1.rawValue)"] ?? []
+    }
     if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
-    let builder = MessageBuilder(templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
+    let builder = MessageBuilder(
+      templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
     let date = config.messageDate(for: today)
     var failures = 0
     for (i, m) in plan.messages.enumerated() {
       do {
-        let built = try builder.build(m.letter, to: m.recipients, date: date, inReplyTo: m.inReplyTo, references: m.references)
+        let built = try builder.build(
+          m.letter, to: m.recipients, date: date, inReplyTo: m.inReplyTo, references: m.references)
         if eml {
           FileHandle.standardOutput.write(Data(Mbox.entry(built.bytes, date: date)))
         } else {
-          Console.out(Self.readable(built, index: i + 1, of: plan.messages.count, step: m.step, bcc: config.smtp.bcc))
+          Console.out(
+            Self.readable(
+              built, index: i + 1, of: plan.messages.count, step: m.step, bcc: config.smtp.bcc))
         }
       } catch {
         failures += 1
         Console.error("not rendered: \(error)")
       }
     }
-    let summary = Self.summary(plan: plan, invalid: load.problems.count, failed: failures, dryRun: true)
+    let summary = Self.summary(
+      plan: plan, invalid: load.problems.count, failed: failures, dryRun: true)
     if eml { Console.error(summary) } else { Console.out(summary) }
     if !load.problems.isEmpty || failures > 0 || !plan.attention.isEmpty { throw ExitCode(1) }
   }
@@ -174,54 +197,77 @@ struct Send: ParsableCommand {
   func checkStatementAge(config: Config, latest: CalendarDate?, today: CalendarDate) throws {
     guard config.payments.required else { return }
     guard let latest else {
-      Console.error("payments.required: no bank statement has been imported yet (herinner payments import FILE); not sending")
+      Console.error(
+        "payments.required: no bank statement has been imported yet (herinner payments import FILE); not sending"
+      )
       throw ExitCode(2)
     }
     let age = latest.days(until: today)
     if age > config.payments.maxAgeDays {
-      Console.error("payments.required: the newest bank statement is of \(latest.iso), \(age) days before \(today.iso) (payments.maxAgeDays \(config.payments.maxAgeDays)); import today's statement first. Not sending")
+      Console.error(
+        "payments.required: the newest bank statement is of \(latest.iso), \(age) days before \(today.iso) (payments.maxAgeDays \(config.payments.maxAgeDays)); import today's statement first. Not sending"
+      )
       throw ExitCode(2)
     }
   }
 
-  func runLive(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate) throws {
+  func runLive(config: Config, templates: TemplateSet, load: InvoiceLoad, today: CalendarDate)
+    throws
+  {
     try runLiveBatch(config: config, templates: templates, load: load, today: today)
   }
 
-  static func readable(_ b: MessageBuilder.Built, index: Int, of total: Int, step: Step, bcc: [String]) -> String {
+  static func readable(
+    _ b: MessageBuilder.Built, index: Int, of total: Int, step: Step, bcc: [String]
+  ) -> String {
     let m = b.message
     var s = "=== message \(index) of \(total): \(step.rawValue) ===\n"
     s += "From: \(m.from.name.map { "\($0) " } ?? "")<\(m.from.address)>\n"
-    s += "To: \(m.to.map { "\($0.name.map { "\($0) " } ?? "")<\($0.address)>" }.joined(separator: ", "))\n"
+    s +=
+      "To: \(m.to.map { "\($0.name.map { "\($0) " } ?? "")<\($0.address)>" }.joined(separator: ", "))\n"
     if let r = m.replyTo { s += "Reply-To: <\(r.address)>\n" }
     if !bcc.isEmpty { s += "Bcc (envelope only): \(bcc.joined(separator: ", "))\n" }
     s += "Subject: \(m.subject)\n"
     s += "Message-ID: \(m.messageID)\n"
     if let r = m.inReplyTo { s += "In-Reply-To: \(r)\n" }
-    for a in m.attachments { s += "Attachment: \(a.filename) (application/pdf, \(a.data.count) bytes)\n" }
+    for a in m.attachments {
+      s += "Attachment: \(a.filename) (application/pdf, \(a.data.count) bytes)\n"
+    }
     s += "Size: \(b.bytes.count) bytes\n\n"
     s += b.rendered.text
     return s
   }
 
-  static func summary(plan: NightPlan, invalid: Int, failed: Int, dryRun: Bool, outcomes: [String: Int] = [:]) -> String {
+  static func summary(
+    plan: NightPlan, invalid: Int, failed: Int, dryRun: Bool, outcomes: [String: Int] = [:]
+  ) -> String {
     var lines: [String] = []
     let invoiceCount = plan.messages.reduce(0) { $0 + $1.invoices.count }
     if let closed = plan.closed {
-      lines.append("\(plan.date.iso) is not a business day (\(closed)): nothing is sent today; the next business day's run catches up.")
+      lines.append(
+        "\(plan.date.iso) is not a business day (\(closed)): nothing is sent today; the next business day's run catches up."
+      )
     }
     if dryRun {
       let firsts = plan.messages.filter { $0.step == .first }.count
-      lines.append("dry run for \(plan.date.iso): \(plan.messages.count) message(s) would be sent for \(invoiceCount) invoice(s) (first \(firsts), second \(plan.messages.count - firsts)); nothing was sent or written.")
+      lines.append(
+        "dry run for \(plan.date.iso): \(plan.messages.count) message(s) would be sent for \(invoiceCount) invoice(s) (first \(firsts), second \(plan.messages.count - firsts)); nothing was sent or written."
+      )
     } else {
-      lines.append("send \(plan.date.iso): " + ["sent", "deferred", "rejected", "unknown"].map { "\($0) \(outcomes[$0] ?? 0)" }.joined(separator: ", ") + " (messages)")
+      lines.append(
+        "send \(plan.date.iso): "
+          + ["sent", "deferred", "rejected", "unknown"].map { "\($0) \(outcomes[$0] ?? 0)" }.joined(
+            separator: ", ") + " (messages)")
     }
     if failed > 0 { lines.append("not rendered: \(failed)") }
     lines.append("call list: \(plan.calls.count); ready for collection: \(plan.collection.count)")
     var skipped = plan.waiting
     if invalid > 0 { skipped["invalid-row"] = invalid }
     if !skipped.isEmpty {
-      lines.append("skipped: " + skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+      lines.append(
+        "skipped: "
+          + skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+            separator: ", "))
     }
     for a in plan.attention { lines.append("needs attention: invoice \(a.invoice): \(a.reason)") }
     return lines.joined(separator: "\n")

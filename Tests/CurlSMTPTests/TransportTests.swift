@@ -7,16 +7,25 @@ import Testing
 /// A realistic message: headers and a 100 KB base64 attachment, CRLF throughout, with a line
 /// that starts with a dot (libcurl must dot-stuff it).
 func sampleMessage(_ n: Int = 0, attachmentBytes: Int = 100_000) -> [UInt8] {
-  var s = "From: a@studiovermeer.nl\r\nTo: b@example.nl\r\nSubject: test \(n)\r\nMessage-ID: <m\(n)@studiovermeer.nl>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBody line\r\n.leading dot\r\n"
-  let payload = Data((0..<attachmentBytes).map { UInt8(($0 &* 31 &+ n) % 256) }).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+  var s =
+    "From: a@studiovermeer.nl\r\nTo: b@example.nl\r\nSubject: test \(n)\r\nMessage-ID: <m\(n)@studiovermeer.nl>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBody line\r\n.leading dot\r\n"
+  let payload = Data((0..<attachmentBytes).map { UInt8(($0 &* 31 &+ n) % 256) })
+    .base64EncodedString(options: [
+      .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+    ])
   s += payload + "\r\n"
   return Array(s.utf8)
 }
 
 let envelope = Envelope(from: "a@studiovermeer.nl", recipients: ["b@example.nl"])
 
-func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .none, user: String? = nil, password: String? = nil, ca: Bool = true) -> SMTPSettings {
-  SMTPSettings(host: "127.0.0.1", port: server.port, security: security, username: user, password: password, caFile: ca ? server.caFile : nil, timeoutSeconds: 20, heloName: "studiovermeer.nl")
+func settings(
+  _ server: TestSMTPServer, _ security: SMTPSettings.Security = .none, user: String? = nil,
+  password: String? = nil, ca: Bool = true
+) -> SMTPSettings {
+  SMTPSettings(
+    host: "127.0.0.1", port: server.port, security: security, username: user, password: password,
+    caFile: ca ? server.caFile : nil, timeoutSeconds: 20, heloName: "studiovermeer.nl")
 }
 
 @Suite(.serialized) struct TransportTests {
@@ -39,7 +48,8 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
 
   @Test func starttlsWithAuthAgainstAPrivateCA() throws {
     let server = try TestSMTPServer(["--tls", "starttls", "--auth", "herinner:geheim-wachtwoord"])
-    let t = CurlSMTPTransport(settings: settings(server, .starttls, user: "herinner", password: "geheim-wachtwoord"))
+    let t = CurlSMTPTransport(
+      settings: settings(server, .starttls, user: "herinner", password: "geheim-wachtwoord"))
     for i in 0..<3 {
       #expect(try t.send(sampleMessage(i), envelope: envelope).state == .sent)
     }
@@ -49,7 +59,8 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
 
   @Test func wrongPasswordIsALoginFailureThatNeverShowsThePassword() throws {
     let server = try TestSMTPServer(["--tls", "starttls", "--auth", "herinner:goed"])
-    let t = CurlSMTPTransport(settings: settings(server, .starttls, user: "herinner", password: "fout-wachtwoord-123"))
+    let t = CurlSMTPTransport(
+      settings: settings(server, .starttls, user: "herinner", password: "fout-wachtwoord-123"))
     do {
       _ = try t.send(sampleMessage(), envelope: envelope)
       Issue.record("expected a login failure")
@@ -86,7 +97,9 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
   @Test func rejectedAtRCPT() throws {
     let server = try TestSMTPServer(["--reject-rcpt", "unknown"])
     let t = CurlSMTPTransport(settings: settings(server))
-    let outcome = try t.send(sampleMessage(), envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["unknown@example.nl"]))
+    let outcome = try t.send(
+      sampleMessage(),
+      envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["unknown@example.nl"]))
     #expect(outcome.state == .rejected)
     #expect(outcome.code == 550)
     #expect(outcome.reply.contains("User unknown"))
@@ -97,7 +110,8 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
 
   @Test func deferredAfterDATA() throws {
     let server = try TestSMTPServer(["--defer-data"])
-    let outcome = try CurlSMTPTransport(settings: settings(server)).send(sampleMessage(), envelope: envelope)
+    let outcome = try CurlSMTPTransport(settings: settings(server)).send(
+      sampleMessage(), envelope: envelope)
     #expect(outcome.state == .deferred)
     #expect(outcome.code == 451)
   }
@@ -105,21 +119,24 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
   @Test func aConnectionDroppedMidDATAIsDeferred() throws {
     let server = try TestSMTPServer(["--drop", "mid-data"])
     // Large enough that the socket buffers cannot swallow it: the drop comes mid-upload.
-    let outcome = try CurlSMTPTransport(settings: settings(server)).send(sampleMessage(attachmentBytes: 24_000_000), envelope: envelope)
+    let outcome = try CurlSMTPTransport(settings: settings(server)).send(
+      sampleMessage(attachmentBytes: 24_000_000), envelope: envelope)
     #expect(outcome.state == .deferred, "\(outcome)")
     #expect(server.received().isEmpty)
   }
 
   @Test func aConnectionDroppedAfterDATAWithoutAReplyIsUnknown() throws {
     let server = try TestSMTPServer(["--drop", "after-data"])
-    let outcome = try CurlSMTPTransport(settings: settings(server)).send(sampleMessage(), envelope: envelope)
+    let outcome = try CurlSMTPTransport(settings: settings(server)).send(
+      sampleMessage(), envelope: envelope)
     #expect(outcome.state == .unknown, "\(outcome)")
     #expect(server.received().count == 1, "the server did get it: hence unknown, never deferred")
   }
 
   @Test func aClosedPortIsUnreachable() throws {
     let port = try freePort()
-    let t = CurlSMTPTransport(settings: SMTPSettings(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 5))
+    let t = CurlSMTPTransport(
+      settings: SMTPSettings(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 5))
     #expect {
       try t.send(sampleMessage(), envelope: envelope)
     } throws: { ($0 as? TransportError)?.kind == .unreachable }
@@ -128,7 +145,9 @@ func settings(_ server: TestSMTPServer, _ security: SMTPSettings.Security = .non
   /// Volume: 1,000 messages over one reused connection to Postfix's smtp-sink, every one accepted.
   @Test func aThousandMessagesToSMTPSinkOverAReusedConnection() throws {
     let sink = try SMTPSink()
-    let t = CurlSMTPTransport(settings: SMTPSettings(host: "127.0.0.1", port: sink.port, security: .none, timeoutSeconds: 20))
+    let t = CurlSMTPTransport(
+      settings: SMTPSettings(
+        host: "127.0.0.1", port: sink.port, security: .none, timeoutSeconds: 20))
     let msg = sampleMessage(attachmentBytes: 20_000)
     var accepted = 0
     for _ in 0..<1000 {

@@ -7,19 +7,24 @@ import Testing
 
 func d(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
 
-let sender = Sender(name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", iban: "NL91ABNA0417164300")
+let sender = Sender(
+  name: "Studio Vermeer B.V.", email: "administratie@studiovermeer.nl", iban: "NL91ABNA0417164300")
 
 func inv(
-  _ number: String, customer: String = "C1", kind: CustomerKind = .consumer, due: String = "2026-11-02",
+  _ number: String, customer: String = "C1", kind: CustomerKind = .consumer,
+  due: String = "2026-11-02",
   amount: Int64 = 150_000, paid: Int64 = 0, email: String = "klant@example.nl"
 ) -> Invoice {
   Invoice(
     number: number, customerID: customer, customer: "Klant \(customer)", email: email, kind: kind,
-    issued: d(due).adding(days: -30), due: d(due), amount: Money(cents: amount), paid: Money(cents: paid),
+    issued: d(due).adding(days: -30), due: d(due), amount: Money(cents: amount),
+    paid: Money(cents: paid),
     pdf: "\(number).pdf")
 }
 
-func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step: step, state: .sent, date: d(date)) }
+func sent(_ step: Step, _ date: String) -> DeliveryRecord {
+  DeliveryRecord(step: step, state: .sent, date: d(date))
+}
 
 @Suite struct PlannerTests {
   let planner = Planner(policy: Policy(), sender: sender)
@@ -27,7 +32,9 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step:
   @Test func oneLetterPerCustomerAndStep() {
     let invoices = [inv("A1"), inv("A2"), inv("B1", customer: "C2"), inv("A3", due: "2026-10-01")]
     let histories = ["A3": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])]
-    let plan = planner.plan(invoices: invoices, histories: histories, on: d("2026-11-09")) { _, _ in ["<f@x.nl>"] }
+    let plan = planner.plan(invoices: invoices, histories: histories, on: d("2026-11-09")) { _, _ in
+      ["<f@x.nl>"]
+    }
     #expect(plan.messages.map(\.numbers) == [["A1", "A2"], ["B1"], ["A3"]])
     #expect(plan.messages.map(\.step) == [.first, .first, .second])
     #expect(plan.messages[2].inReplyTo == "<f@x.nl>")
@@ -36,7 +43,9 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step:
   @Test func withoutOnePerCustomerEveryInvoiceHasItsOwnLetter() {
     var p = planner
     p.policy.onePerCustomer = false
-    let plan = p.plan(invoices: [inv("A1"), inv("A2")], histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    let plan = p.plan(invoices: [inv("A1"), inv("A2")], histories: [:], on: d("2026-11-09")) {
+      _, _ in []
+    }
     #expect(plan.messages.count == 2)
   }
 
@@ -54,7 +63,9 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step:
   /// € 1.500 + € 1.500 → € 425, not 2 × € 225.
   @Test func consumerSecondCostsAreOverTheSummedPrincipal() {
     let h = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
-    let plan = planner.plan(invoices: [inv("A1"), inv("A2")], histories: ["A1": h, "A2": h], on: d("2026-11-23")) { _, _ in [] }
+    let plan = planner.plan(
+      invoices: [inv("A1"), inv("A2")], histories: ["A1": h, "A2": h], on: d("2026-11-23")
+    ) { _, _ in [] }
     #expect(plan.messages.count == 1)
     #expect(plan.messages[0].letter.costs?.cents == 42_500)
   }
@@ -63,7 +74,8 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step:
     let past = InvoiceHistory(deliveries: [sent(.first, "2026-10-08"), sent(.second, "2026-10-22")])
     let now = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
     let plan = planner.plan(
-      invoices: [inv("A1", due: "2026-10-01"), inv("A2")], histories: ["A1": past, "A2": now], on: d("2026-11-23")
+      invoices: [inv("A1", due: "2026-10-01"), inv("A2")], histories: ["A1": past, "A2": now],
+      on: d("2026-11-23")
     ) { _, _ in [] }
     let second = plan.messages.first { $0.step == .second }
     #expect(second?.recorded == ["A2"])
@@ -75,18 +87,24 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord { DeliveryRecord(step:
     let h = InvoiceHistory(deliveries: [sent(.first, "2026-11-09")])
     var paid = inv("A2")
     paid.paid = paid.amount
-    let plan = planner.plan(invoices: [inv("A1"), paid], histories: ["A1": h, "A2": h], on: d("2026-11-23")) { _, _ in [] }
+    let plan = planner.plan(
+      invoices: [inv("A1"), paid], histories: ["A1": h, "A2": h], on: d("2026-11-23")
+    ) { _, _ in [] }
     #expect(plan.messages.map(\.numbers) == [["A1"]])
     #expect(plan.messages[0].letter.costs?.cents == 22_500)
   }
 
   @Test func partialPaymentsShowTheOutstandingAmount() {
-    let plan = planner.plan(invoices: [inv("A1", paid: 50_000), inv("A2")], histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    let plan = planner.plan(
+      invoices: [inv("A1", paid: 50_000), inv("A2")], histories: [:], on: d("2026-11-09")
+    ) { _, _ in [] }
     #expect(plan.messages[0].letter.total.cents == 250_000)
   }
 
   @Test func largeAttachmentsSplitInAStableOrder() {
-    let p = Planner(policy: Policy(), sender: sender, maxMessageBytes: 3_000_000, attachmentSize: { _ in 1_000_000 })
+    let p = Planner(
+      policy: Policy(), sender: sender, maxMessageBytes: 3_000_000,
+      attachmentSize: { _ in 1_000_000 })
     let invoices = (1...5).map { inv("A\($0)") }
     let plan = p.plan(invoices: invoices, histories: [:], on: d("2026-11-09")) { _, _ in [] }
     #expect(plan.messages.map(\.numbers) == [["A1", "A2"], ["A3", "A4"], ["A5"]])
@@ -127,9 +145,13 @@ final class FakeTransport: MailTransport {
     self.failAfter = failAfter
   }
   func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome {
-    if let f = failAfter, received.count >= f { throw TransportError(kind: .unreachable, message: "gone") }
+    if let f = failAfter, received.count >= f {
+      throw TransportError(kind: .unreachable, message: "gone")
+    }
     let text = String(decoding: message.prefix(3000), as: UTF8.self)
-    let id = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: ") }!.dropFirst(13).dropLast()
+    let id = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: ") }!.dropFirst(
+      13
+    ).dropLast()
     precondition(ledger.states[String(id)] == .sending, "sent before it was recorded")
     received.append(message)
     ledger.events.append("send")
@@ -139,20 +161,30 @@ final class FakeTransport: MailTransport {
 
 @Suite struct NightRunnerTests {
   func templates() throws -> TemplateSet {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
     return try TemplateSet.load(folder: root.path + "/Templates")
   }
 
-  func runner(_ ledger: MemoryLedger, _ transport: FakeTransport, archive: @escaping (String, [UInt8]) throws -> String = { n, _ in n }) throws -> NightRunner {
-    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1, 2, 3] })
+  func runner(
+    _ ledger: MemoryLedger, _ transport: FakeTransport,
+    archive: @escaping (String, [UInt8]) throws -> String = { n, _ in n }
+  ) throws -> NightRunner {
+    let b = MessageBuilder(
+      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      readAttachment: { _ in [1, 2, 3] })
     return NightRunner(
-      builder: b, ledger: ledger, transports: [transport], envelopeFrom: sender.email, bcc: ["archief@studiovermeer.nl"],
-      maxPerMinute: 0, archive: archive, unarchive: { _ in }, clock: { Date(timeIntervalSince1970: 1_796_112_000) })
+      builder: b, ledger: ledger, transports: [transport], envelopeFrom: sender.email,
+      bcc: ["archief@studiovermeer.nl"],
+      maxPerMinute: 0, archive: archive, unarchive: { _ in },
+      clock: { Date(timeIntervalSince1970: 1_796_112_000) })
   }
 
   func messages(_ n: Int) -> [PlannedMessage] {
     let plan = Planner(policy: Policy(), sender: sender).plan(
-      invoices: (1...n).map { inv("A\($0)", customer: "C\($0)") }, histories: [:], on: d("2026-11-09")) { _, _ in [] }
+      invoices: (1...n).map { inv("A\($0)", customer: "C\($0)") }, histories: [:],
+      on: d("2026-11-09")
+    ) { _, _ in [] }
     return plan.messages
   }
 
@@ -160,7 +192,10 @@ final class FakeTransport: MailTransport {
     let ledger = MemoryLedger()
     let t = FakeTransport(
       ledger: ledger,
-      outcomes: [.accepted(code: 250, reply: "ok"), .deferred(code: 451, reply: "later"), .rejected(code: 550, reply: "no"), .unknown(reason: "lost")])
+      outcomes: [
+        .accepted(code: 250, reply: "ok"), .deferred(code: 451, reply: "later"),
+        .rejected(code: 550, reply: "no"), .unknown(reason: "lost"),
+      ])
     let tally = try runner(ledger, t).run(messages(4))
     #expect((tally.sent, tally.deferred, tally.rejected, tally.unknown) == (1, 1, 1, 1))
     #expect(ledger.events.prefix(4) == ["begin A1", "begin A2", "begin A3", "begin A4"])
@@ -183,10 +218,17 @@ final class FakeTransport: MailTransport {
     }
     let c = Capture(ledger)
     var archived: [[UInt8]] = []
-    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1, 2, 3] })
+    let b = MessageBuilder(
+      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      readAttachment: { _ in [1, 2, 3] })
     let r = NightRunner(
-      builder: b, ledger: ledger, transports: [c], envelopeFrom: sender.email, bcc: ["archief@studiovermeer.nl"],
-      maxPerMinute: 0, archive: { n, bytes in archived.append(bytes); return n }, unarchive: { _ in }, clock: { Date() })
+      builder: b, ledger: ledger, transports: [c], envelopeFrom: sender.email,
+      bcc: ["archief@studiovermeer.nl"],
+      maxPerMinute: 0,
+      archive: { n, bytes in
+        archived.append(bytes)
+        return n
+      }, unarchive: { _ in }, clock: { Date() })
     _ = try r.run(messages(1))
     #expect(c.envelopes.first?.recipients == ["klant@example.nl", "archief@studiovermeer.nl"])
     #expect(!String(decoding: c.bytes[0], as: UTF8.self).lowercased().contains("archief@"))
@@ -216,9 +258,12 @@ final class FakeTransport: MailTransport {
   @Test func rateLimitSpacesTheMessages() throws {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger)
-    let b = MessageBuilder(templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!, readAttachment: { _ in [1] })
+    let b = MessageBuilder(
+      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      readAttachment: { _ in [1] })
     let r = NightRunner(
-      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [], maxPerMinute: 600,
+      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [],
+      maxPerMinute: 600,
       archive: { n, _ in n }, unarchive: { _ in }, clock: { Date() })
     r.messagesPerConnection = 1
     let start = Date()

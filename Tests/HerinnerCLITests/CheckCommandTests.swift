@@ -27,7 +27,8 @@ import Testing
     #expect(r.status == 2)
     let lines = r.stderr.split(separator: "\n").map(String.init)
     #expect(lines.contains { $0.contains("invoices.csv:2: customer: control character") })
-    #expect(lines.contains { $0.contains("invoices.csv:4: pdf: path leaves the attachments folder") })
+    #expect(
+      lines.contains { $0.contains("invoices.csv:4: pdf: path leaves the attachments folder") })
     #expect(lines.contains { $0.contains("invoices.csv:5: due: not a date") })
     #expect(lines.contains { $0.contains("invoices.csv:6: number: duplicate invoice number") })
     #expect(lines.contains { $0.contains("invoices.csv:7: number: duplicate invoice number") })
@@ -46,7 +47,10 @@ import Testing
 
   @Test func aMissingRequiredColumnExitsTwo() throws {
     let ex = try ExampleCopy()
-    ex.write("Examples/invoices.csv", "number;customer;email;issued;due;pdf\n1;A;a@b.nl;2026-01-01;2026-02-01;factuur-2026-0101.pdf\n")
+    ex.write(
+      "Examples/invoices.csv",
+      "number;customer;email;issued;due;pdf\n1;A;a@b.nl;2026-01-01;2026-02-01;factuur-2026-0101.pdf\n"
+    )
     let r = try herinner(["check", "--config", ex.config], in: ex.path)
     #expect(r.status == 2)
     #expect(r.stderr.contains("amount: required column \"amount\" missing"))

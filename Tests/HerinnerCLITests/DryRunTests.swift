@@ -5,7 +5,8 @@ import Testing
   @Test func dryRunPrintsTonightsRemindersAndWritesNothing() throws {
     let ex = try ExampleCopy()
     let before = ex.files()
-    let r = try herinner(["send", "--dry-run", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let r = try herinner(
+      ["send", "--dry-run", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(ex.files() == before, "a dry run creates no file")
     #expect(r.stdout.contains("Subject: Herinnering: factuur 2026-0101"))
@@ -18,7 +19,8 @@ import Testing
 
   @Test func emlIsAnMboxPythonReadsWithoutDefects() throws {
     let ex = try ExampleCopy()
-    let r = try herinner(["send", "--dry-run", "--eml", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let r = try herinner(
+      ["send", "--dry-run", "--eml", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stderr.contains("would be sent"), "the summary goes to stderr")
     let mbox = ex.path + "/out.mbox"
@@ -41,15 +43,19 @@ import Testing
     }
     let zoe = messages.first { ($0["subject"] as? String)?.contains("2026-0111") == true }
     #expect(zoe?["to_name"] as? String == "Zoë Šimić-Ørsted")
-    let pdfs = (zoe?["parts"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "application/pdf" }
-    let original = try Data(contentsOf: URL(fileURLWithPath: ex.path + "/Examples/pdf/factuur-2026-0111.pdf"))
+    let pdfs = (zoe?["parts"] as? [[String: Any]] ?? []).filter {
+      $0["type"] as? String == "application/pdf"
+    }
+    let original = try Data(
+      contentsOf: URL(fileURLWithPath: ex.path + "/Examples/pdf/factuur-2026-0111.pdf"))
     #expect(pdfs.count == 2)
     #expect(pdfs.first?["size"] as? Int == original.count)
   }
 
   @Test func aWeekendSendsNothingAndSaysWhy() throws {
     let ex = try ExampleCopy()
-    let r = try herinner(["send", "--dry-run", "--config", ex.config, "--date", "2026-12-05"], in: ex.path)
+    let r = try herinner(
+      ["send", "--dry-run", "--config", ex.config, "--date", "2026-12-05"], in: ex.path)
     #expect(r.status == 0)
     #expect(r.stdout.contains("is not a business day (Saturday)"))
     #expect(r.stdout.contains("0 message(s) would be sent"))
@@ -57,16 +63,23 @@ import Testing
 
   @Test func invoiceAndLimitRestrictTheBatch() throws {
     let ex = try ExampleCopy()
-    let one = try herinner(["send", "--dry-run", "--invoice", "2026-0113", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let one = try herinner(
+      [
+        "send", "--dry-run", "--invoice", "2026-0113", "--config", ex.config, "--date",
+        "2026-12-01",
+      ], in: ex.path)
     #expect(one.stdout.contains("1 message(s) would be sent"))
-    let two = try herinner(["send", "--dry-run", "--limit", "2", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let two = try herinner(
+      ["send", "--dry-run", "--limit", "2", "--config", ex.config, "--date", "2026-12-01"],
+      in: ex.path)
     #expect(two.stdout.contains("2 message(s) would be sent"))
   }
 
   @Test func aBrokenTemplateExitsTwoBeforeAnything() throws {
     let ex = try ExampleCopy()
     ex.write("Templates/nl/first.txt.mustache", "Subject: x\n\n{{bedrag}}\n")
-    let r = try herinner(["send", "--dry-run", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let r = try herinner(
+      ["send", "--dry-run", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
     #expect(r.status == 2)
     #expect(r.stderr.contains("first.txt.mustache:3: unknown variable \"bedrag\""))
     let c = try herinner(["check", "--config", ex.config], in: ex.path)

@@ -32,7 +32,9 @@ struct StatusJSON: Decodable {
     #expect(s["2026-0107"]?.stopped == "on-hold")
     #expect(s["2026-0110"]?.stopped == "below-minimum")
     #expect(s["2026-0108"]?.outstanding == "1000.00")
-    for n in ["2026-0101", "2026-0102", "2026-0108", "2026-0111", "2026-0112", "2026-0113", "2026-0114"] {
+    for n in [
+      "2026-0101", "2026-0102", "2026-0108", "2026-0111", "2026-0112", "2026-0113", "2026-0114",
+    ] {
       #expect(s[n]?.dueToday == "first", "\(n)")
     }
     #expect(s["2026-0109"]?.dueToday == nil)
@@ -45,7 +47,9 @@ struct StatusJSON: Decodable {
 
   @Test func aLoggedCallShowsInHistoryAndStatusAndComesFromAnotherProcess() throws {
     let ex = try ExampleCopy()
-    let c = try herinner(["call", "2026-0101", "--note", "Belt terug", "--config", ex.config, "--date", "2026-12-01"], in: ex.path)
+    let c = try herinner(
+      ["call", "2026-0101", "--note", "Belt terug", "--config", ex.config, "--date", "2026-12-01"],
+      in: ex.path)
     #expect(c.status == 0, "\(c.stderr)")
     let h = try herinner(["history", "2026-0101", "--config", ex.config], in: ex.path)
     #expect(h.stdout.contains("2026-12-01  call  Belt terug"))

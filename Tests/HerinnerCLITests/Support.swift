@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The repository root (this file is Tests/HerinnerCLITests/Support.swift).
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent()
   .deletingLastPathComponent().path
 
 /// The built `herinner` executable; a missing one fails the test loudly.
@@ -12,7 +13,8 @@ func herinnerBinary() throws -> String {
     repoRoot + "/.build/debug/herinner",
     repoRoot + "/.build/release/herinner",
   ].compactMap { $0 }
-  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+  guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+  else {
     Issue.record("herinner executable not found (tried \(candidates)); run `swift build` first")
     throw CancellationError()
   }
@@ -27,7 +29,9 @@ struct RunResult {
 
 /// Runs herinner with `arguments` in `directory` and waits for it.
 @discardableResult
-func herinner(_ arguments: [String], in directory: String = repoRoot, environment: [String: String] = [:]) throws -> RunResult {
+func herinner(
+  _ arguments: [String], in directory: String = repoRoot, environment: [String: String] = [:]
+) throws -> RunResult {
   let p = Process()
   p.executableURL = URL(fileURLWithPath: try herinnerBinary())
   p.arguments = arguments

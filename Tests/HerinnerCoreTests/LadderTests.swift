@@ -34,7 +34,8 @@ struct Night {
             let state = outcomes[step]?.isEmpty == false ? outcomes[step]!.removeFirst() : .sent
             let deadline =
               step == .second
-              ? policy.secondDeadline(sentOn: day, kind: invoice.kind) : policy.firstDeadline(sentOn: day)
+              ? policy.secondDeadline(sentOn: day, kind: invoice.kind)
+              : policy.firstDeadline(sentOn: day)
             history.deliveries.append(
               DeliveryRecord(step: step, state: state, date: day, deadline: deadline))
             log.append("\(day.iso) \(step.rawValue)\(state == .sent ? "" : " \(state.rawValue)")")
@@ -65,14 +66,19 @@ func invoice(
   @Test func plainBusinessInvoiceWalksTheWholeLadder() {
     var n = Night(invoice(due: "2026-11-02"))
     n.run(from: "2026-11-01", through: "2026-12-31")
-    #expect(n.log == ["2026-11-09 first", "2026-11-16 call", "2026-11-23 second", "2026-12-09 collection"])
+    #expect(
+      n.log == [
+        "2026-11-09 first", "2026-11-16 call", "2026-11-23 second", "2026-12-09 collection",
+      ])
   }
 
   @Test func dueDateIsCalendarDaysAndTheStepIsDueOnTheDayTheDelayEnds() {
     let ladder = Ladder(policy: Policy())
     let inv = invoice(due: "2026-11-02")
     #expect(ladder.decision(for: inv, history: .empty, on: date("2026-11-08")).step == nil)
-    #expect(ladder.decision(for: inv, history: .empty, on: date("2026-11-08")).nextDate == date("2026-11-09"))
+    #expect(
+      ladder.decision(for: inv, history: .empty, on: date("2026-11-08")).nextDate
+        == date("2026-11-09"))
     #expect(ladder.decision(for: inv, history: .empty, on: date("2026-11-09")).step == .first)
   }
 
@@ -107,7 +113,8 @@ func invoice(
     n.changes[date("2026-11-12")] = { $0.paid = $0.amount }
     n.run(from: "2026-11-01", through: "2026-12-31")
     #expect(n.log == ["2026-11-09 first"])
-    let d = Ladder(policy: n.policy).decision(for: n.invoice, history: n.history, on: date("2026-12-01"))
+    let d = Ladder(policy: n.policy).decision(
+      for: n.invoice, history: n.history, on: date("2026-12-01"))
     #expect(d.reason == .settled)
   }
 
@@ -139,7 +146,8 @@ func invoice(
     var n = Night(invoice(due: "2026-06-02", status: status))
     n.run(from: "2026-06-01", through: "2026-12-31")
     #expect(n.log.isEmpty)
-    let d = Ladder(policy: n.policy).decision(for: n.invoice, history: n.history, on: date("2026-12-01"))
+    let d = Ladder(policy: n.policy).decision(
+      for: n.invoice, history: n.history, on: date("2026-12-01"))
     #expect(d.reason == .status(status))
   }
 
@@ -147,7 +155,10 @@ func invoice(
     var n = Night(invoice(due: "2026-11-02"))
     n.outcomes[.first] = [.deferred, .deferred]
     n.run(from: "2026-11-01", through: "2026-11-30")
-    #expect(n.log.prefix(3) == ["2026-11-09 first deferred", "2026-11-10 first deferred", "2026-11-11 first"])
+    #expect(
+      n.log.prefix(3) == [
+        "2026-11-09 first deferred", "2026-11-10 first deferred", "2026-11-11 first",
+      ])
     // Later steps count from the successful send.
     #expect(n.log.contains("2026-11-25 second"))
   }
@@ -157,7 +168,8 @@ func invoice(
     n.outcomes[.first] = [.rejected]
     n.run(from: "2026-11-01", through: "2026-12-31")
     #expect(n.log == ["2026-11-09 first rejected"])
-    let d = Ladder(policy: n.policy).decision(for: n.invoice, history: n.history, on: date("2026-12-01"))
+    let d = Ladder(policy: n.policy).decision(
+      for: n.invoice, history: n.history, on: date("2026-12-01"))
     #expect(d.reason?.key == "rejected")
     #expect(d.reason?.needsAttention == true)
   }
@@ -201,7 +213,9 @@ func invoice(
     n.run(from: "2026-11-01", through: "2026-12-01")
     // A manual resend on 1 December states 16 December.
     n.history.deliveries.append(
-      DeliveryRecord(step: .second, state: .sent, date: date("2026-12-01"), isResend: true, deadline: date("2026-12-16")))
+      DeliveryRecord(
+        step: .second, state: .sent, date: date("2026-12-01"), isResend: true,
+        deadline: date("2026-12-16")))
     n.run(from: "2026-12-02", through: "2026-12-31")
     #expect(n.log.last == "2026-12-17 collection")
   }

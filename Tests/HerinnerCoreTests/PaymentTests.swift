@@ -21,48 +21,82 @@ import Testing
 }
 
 @Suite struct PaymentMatcherTests {
-  static func inv(_ n: String, _ cents: Int64, customer: String = "Bakkerij B.V.", paid: Int64 = 0, reference: String? = nil) -> Invoice {
+  static func inv(
+    _ n: String, _ cents: Int64, customer: String = "Bakkerij B.V.", paid: Int64 = 0,
+    reference: String? = nil
+  ) -> Invoice {
     Invoice(
-      number: n, customer: customer, email: "a@b.nl", issued: date("2026-10-01"), due: date("2026-10-31"),
+      number: n, customer: customer, email: "a@b.nl", issued: date("2026-10-01"),
+      due: date("2026-10-31"),
       amount: Money(cents: cents), paid: Money(cents: paid), pdf: "f.pdf", reference: reference)
   }
   let invoices = [
-    Self.inv("2026-0101", 125_000), Self.inv("2026-0102", 8_995, customer: "J. Jansen"), Self.inv("2026-0111", 150_000, customer: "Z. Simic"),
-    Self.inv("2026-0112", 150_000, customer: "Z. Simic"), Self.inv("2026-0120", 50_000, customer: "Twee B.V."),
-    Self.inv("2026-0121", 50_000, customer: "Twee B.V."), Self.inv("2026-0130", 10_000, reference: "5000056789012345"),
+    Self.inv("2026-0101", 125_000), Self.inv("2026-0102", 8_995, customer: "J. Jansen"),
+    Self.inv("2026-0111", 150_000, customer: "Z. Simic"),
+    Self.inv("2026-0112", 150_000, customer: "Z. Simic"),
+    Self.inv("2026-0120", 50_000, customer: "Twee B.V."),
+    Self.inv("2026-0121", 50_000, customer: "Twee B.V."),
+    Self.inv("2026-0130", 10_000, reference: "5000056789012345"),
   ]
-  func credit(_ cents: Int64, text: String? = nil, name: String? = nil, iban: String? = nil, ref: String? = nil) -> BankTransaction {
+  func credit(
+    _ cents: Int64, text: String? = nil, name: String? = nil, iban: String? = nil,
+    ref: String? = nil
+  ) -> BankTransaction {
     BankTransaction(
-      key: "k", account: "NL91ABNA0417164300", bookingDate: date("2026-12-01"), amount: Money(cents: cents), isCredit: true,
+      key: "k", account: "NL91ABNA0417164300", bookingDate: date("2026-12-01"),
+      amount: Money(cents: cents), isCredit: true,
       debtorName: name, debtorIBAN: iban, remittance: text, structuredReference: ref)
   }
 
   @Test(arguments: [
-    "Factuur 2026-0101", "factuur nr. 2026 0101", "INV2026-0101", "F2026-0101 dank", "2026-0101", "betaling 2026/0101",
+    "Factuur 2026-0101", "factuur nr. 2026 0101", "INV2026-0101", "F2026-0101 dank", "2026-0101",
+    "betaling 2026/0101",
   ])
   func invoiceNumbersInFreeText(_ text: String) {
     let m = PaymentMatcher(invoices: invoices).match(credit(125_000, text: text))
-    #expect(m == .matched(rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 125_000)], overpaid: Money(cents: 0)))
+    #expect(
+      m
+        == .matched(
+          rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 125_000)],
+          overpaid: Money(cents: 0)))
   }
 
   @Test func theBetalingskenmerkComesFirst() {
-    let m = PaymentMatcher(invoices: invoices).match(credit(10_000, text: "2026-0101", ref: "5000056789012345"))
-    #expect(m == .matched(rule: .reference, allocations: ["2026-0130": Money(cents: 10_000)], overpaid: Money(cents: 0)))
+    let m = PaymentMatcher(invoices: invoices).match(
+      credit(10_000, text: "2026-0101", ref: "5000056789012345"))
+    #expect(
+      m
+        == .matched(
+          rule: .reference, allocations: ["2026-0130": Money(cents: 10_000)],
+          overpaid: Money(cents: 0)))
   }
 
   @Test func aGeneratedReferenceTypedInTheText() {
     let ref = Betalingskenmerk.generate(for: "2026-0102")!
     let m = PaymentMatcher(invoices: invoices).match(credit(8_995, text: "kenmerk \(ref)"))
-    #expect(m == .matched(rule: .reference, allocations: ["2026-0102": Money(cents: 8_995)], overpaid: Money(cents: 0)))
+    #expect(
+      m
+        == .matched(
+          rule: .reference, allocations: ["2026-0102": Money(cents: 8_995)],
+          overpaid: Money(cents: 0)))
   }
 
   @Test func severalNumbersThatAddUp() {
-    let m = PaymentMatcher(invoices: invoices).match(credit(300_000, text: "2026-0111 en 2026-0112"))
-    #expect(m == .matched(rule: .invoiceNumber, allocations: ["2026-0111": Money(cents: 150_000), "2026-0112": Money(cents: 150_000)], overpaid: Money(cents: 0)))
+    let m = PaymentMatcher(invoices: invoices).match(
+      credit(300_000, text: "2026-0111 en 2026-0112"))
+    #expect(
+      m
+        == .matched(
+          rule: .invoiceNumber,
+          allocations: ["2026-0111": Money(cents: 150_000), "2026-0112": Money(cents: 150_000)],
+          overpaid: Money(cents: 0)))
   }
 
   @Test func severalNumbersThatDoNotAddUpWaitForAPerson() {
-    guard case .unmatched(_, let suspects) = PaymentMatcher(invoices: invoices).match(credit(100_000, text: "2026-0111 2026-0112")) else {
+    guard
+      case .unmatched(_, let suspects) = PaymentMatcher(invoices: invoices).match(
+        credit(100_000, text: "2026-0111 2026-0112"))
+    else {
       Issue.record("expected unmatched")
       return
     }
@@ -71,21 +105,40 @@ import Testing
 
   @Test func partialAndOverPayments() {
     let part = PaymentMatcher(invoices: invoices).match(credit(50_000, text: "2026-0101"))
-    #expect(part == .matched(rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 50_000)], overpaid: Money(cents: 0)))
+    #expect(
+      part
+        == .matched(
+          rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 50_000)],
+          overpaid: Money(cents: 0)))
     let over = PaymentMatcher(invoices: invoices).match(credit(130_000, text: "2026-0101"))
-    #expect(over == .matched(rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 125_000)], overpaid: Money(cents: 5_000)))
+    #expect(
+      over
+        == .matched(
+          rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 125_000)],
+          overpaid: Money(cents: 5_000)))
   }
 
   @Test func amountAndDebtorForASingleOpenInvoice() {
-    let m = PaymentMatcher(invoices: invoices).match(credit(8_995, text: "bedankt", name: "J. JANSEN"))
-    #expect(m == .matched(rule: .amountAndDebtor, allocations: ["2026-0102": Money(cents: 8_995)], overpaid: Money(cents: 0)))
+    let m = PaymentMatcher(invoices: invoices).match(
+      credit(8_995, text: "bedankt", name: "J. JANSEN"))
+    #expect(
+      m
+        == .matched(
+          rule: .amountAndDebtor, allocations: ["2026-0102": Money(cents: 8_995)],
+          overpaid: Money(cents: 0)))
     // A known IBAN identifies the debtor whatever name the bank gives.
-    let known = PaymentMatcher(invoices: invoices, knownIBANs: [invoices[1].customerKey: ["NL77INGB0009876543"]])
-    #expect(known.match(credit(8_995, name: "Familie J", iban: "NL77 INGB 0009 8765 43")) != .unmatched(reason: "", suspects: []))
+    let known = PaymentMatcher(
+      invoices: invoices, knownIBANs: [invoices[1].customerKey: ["NL77INGB0009876543"]])
+    #expect(
+      known.match(credit(8_995, name: "Familie J", iban: "NL77 INGB 0009 8765 43"))
+        != .unmatched(reason: "", suspects: []))
   }
 
   @Test func twoOpenInvoicesOfTheSameAmountAreAmbiguous() {
-    guard case .unmatched(_, let suspects) = PaymentMatcher(invoices: invoices).match(credit(50_000, name: "Twee B.V.")) else {
+    guard
+      case .unmatched(_, let suspects) = PaymentMatcher(invoices: invoices).match(
+        credit(50_000, name: "Twee B.V."))
+    else {
       Issue.record("expected unmatched")
       return
     }
@@ -93,7 +146,10 @@ import Testing
   }
 
   @Test func nothingRecognisable() {
-    guard case .unmatched = PaymentMatcher(invoices: invoices).match(credit(7_700, text: "gift", name: "Onbekend")) else {
+    guard
+      case .unmatched = PaymentMatcher(invoices: invoices).match(
+        credit(7_700, text: "gift", name: "Onbekend"))
+    else {
       Issue.record("expected unmatched")
       return
     }
@@ -101,7 +157,8 @@ import Testing
 
   @Test func settledInvoicesAreNotCandidates() {
     let paid = [Self.inv("2026-0101", 125_000, paid: 125_000)]
-    guard case .unmatched = PaymentMatcher(invoices: paid).match(credit(125_000, text: "2026-0101")) else {
+    guard case .unmatched = PaymentMatcher(invoices: paid).match(credit(125_000, text: "2026-0101"))
+    else {
       Issue.record("a settled invoice cannot take a payment")
       return
     }

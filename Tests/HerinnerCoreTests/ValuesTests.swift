@@ -51,7 +51,9 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     #expect(CalendarDate(parsing: text)?.iso == iso)
   }
 
-  @Test(arguments: ["2026-02-29", "31-04-2026", "2026-13-01", "20261102", "2026-11", "", "2026-1x-01", "11-2026-02"])
+  @Test(arguments: [
+    "2026-02-29", "31-04-2026", "2026-13-01", "20261102", "2026-11", "", "2026-1x-01", "11-2026-02",
+  ])
   func refusesNonDates(_ text: String) {
     #expect(CalendarDate(parsing: text) == nil)
   }
@@ -74,7 +76,9 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     #expect(try Money.parse(text).cents == cents)
   }
 
-  @Test(arguments: ["", "abc", "1,234", "12,345", "1.2.3", "12,3456", "1..2", "€", "1,00,00", "--5", "12 34a"])
+  @Test(arguments: [
+    "", "abc", "1,234", "12,345", "1.2.3", "12,3456", "1..2", "€", "1,00,00", "--5", "12 34a",
+  ])
   func refuses(_ text: String) {
     #expect(throws: Money.ParseError.self) { try Money.parse(text) }
   }
@@ -93,23 +97,27 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     var rng = SeededRandom(seed: 20_261_129)
     for i in 0..<20_000 {
       let magnitude: Int64 =
-        i % 3 == 0 ? Int64.random(in: 0...999, using: &rng) : Int64.random(in: 0...99_999_999_999, using: &rng)
+        i % 3 == 0
+        ? Int64.random(in: 0...999, using: &rng) : Int64.random(in: 0...99_999_999_999, using: &rng)
       let m = Money(cents: Bool.random(using: &rng) ? magnitude : -magnitude)
       #expect(try Money.parse(m.dutch) == m, "dutch \(m.dutch)")
       #expect(try Money.parse(m.dutchNumber) == m, "number \(m.dutchNumber)")
       #expect(try Money.parse(m.plain) == m, "plain \(m.plain)")
-      #expect(try Money.parse(m.english.replacingOccurrences(of: "€", with: "")) == m, "english \(m.english)")
+      #expect(
+        try Money.parse(m.english.replacingOccurrences(of: "€", with: "")) == m,
+        "english \(m.english)")
     }
   }
 }
 
 @Suite struct CollectionCostsTests {
   /// Worked examples from DOMAIN.md (BIK art. 2).
-  @Test(arguments: [
-    (10_000, 4_000), (100_000, 15_000), (150_000, 22_500), (250_000, 37_500), (300_000, 42_500),
-    (1_000_000, 87_500), (1_200_000, 89_500), (20_000_000, 277_500), (0, 4_000), (26_667, 4_000),
-    (500_000, 62_500), (300_000_000, 677_500), (100_000_000, 677_500),
-  ] as [(Int64, Int64)])
+  @Test(
+    arguments: [
+      (10_000, 4_000), (100_000, 15_000), (150_000, 22_500), (250_000, 37_500), (300_000, 42_500),
+      (1_000_000, 87_500), (1_200_000, 89_500), (20_000_000, 277_500), (0, 4_000), (26_667, 4_000),
+      (500_000, 62_500), (300_000_000, 677_500), (100_000_000, 677_500),
+    ] as [(Int64, Int64)])
   func wikScale(_ principal: Int64, _ costs: Int64) {
     #expect(CollectionCosts.wik(principal: Money(cents: principal)).cents == costs)
   }
@@ -141,11 +149,14 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
   }
 
   @Test(arguments: [
-    ("2026-01-01", "Nieuwjaarsdag"), ("2026-04-05", "Eerste Paasdag"), ("2026-04-06", "Tweede Paasdag"),
+    ("2026-01-01", "Nieuwjaarsdag"), ("2026-04-05", "Eerste Paasdag"),
+    ("2026-04-06", "Tweede Paasdag"),
     ("2026-04-27", "Koningsdag"), ("2025-04-26", "Koningsdag"), ("2026-05-14", "Hemelvaartsdag"),
     ("2026-05-24", "Eerste Pinksterdag"), ("2026-05-25", "Tweede Pinksterdag"),
-    ("2026-12-25", "Eerste Kerstdag"), ("2026-12-26", "Tweede Kerstdag"), ("2025-05-05", "Bevrijdingsdag"),
-    ("2030-05-05", "Bevrijdingsdag"), ("2027-05-06", "Hemelvaartsdag"), ("2031-04-26", "Koningsdag"),
+    ("2026-12-25", "Eerste Kerstdag"), ("2026-12-26", "Tweede Kerstdag"),
+    ("2025-05-05", "Bevrijdingsdag"),
+    ("2030-05-05", "Bevrijdingsdag"), ("2027-05-06", "Hemelvaartsdag"),
+    ("2031-04-26", "Koningsdag"),
   ])
   func holidays(_ iso: String, _ name: String) {
     #expect(BusinessCalendar().holiday(date(iso)) == name)
@@ -161,7 +172,9 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
   }
 
   @Test func liberationDayEveryYearWhenConfigured() {
-    #expect(BusinessCalendar(liberationDayEveryYear: true).holiday(date("2026-05-05")) == "Bevrijdingsdag")
+    #expect(
+      BusinessCalendar(liberationDayEveryYear: true).holiday(date("2026-05-05")) == "Bevrijdingsdag"
+    )
     #expect(BusinessCalendar().holiday(date("2026-05-05")) == nil)
   }
 
@@ -187,13 +200,17 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
 
   @Test func commercialOneYearSimple() {
     // 2026: 10,15 % a year; 365 days on € 1.000 → € 101,50.
-    let i = table.interest(principal: .euros(1000), due: date("2025-12-31"), through: date("2026-12-31"), kind: .business)
+    let i = table.interest(
+      principal: .euros(1000), due: date("2025-12-31"), through: date("2026-12-31"), kind: .business
+    )
     #expect(i.cents == 10_150)
   }
 
   @Test func consumerSplitsAtRateChange() {
     // 2025-12-01…2026-01-31: 31 days at 6 %, 31 days at 4 % on € 10.000.
-    let i = table.interest(principal: .euros(10_000), due: date("2025-11-30"), through: date("2026-01-31"), kind: .consumer)
+    let i = table.interest(
+      principal: .euros(10_000), due: date("2025-11-30"), through: date("2026-01-31"),
+      kind: .consumer)
     let expected = (1_000_000.0 * 0.06 * 31 / 365 + 1_000_000.0 * 0.04 * 31 / 365).rounded()
     #expect(i.cents == Int64(expected))
   }
@@ -201,11 +218,17 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
   @Test func compoundsAfterAFullYear() {
     // Two years at a constant 8 % (2020–2022 rows): the second year's base includes the first year's interest.
     let flat = InterestTable(rates: [.init(from: date("2000-01-01"), consumer: 8, commercial: 8)])
-    let i = flat.interest(principal: .euros(1000), due: date("2020-12-31"), through: date("2022-12-31"), kind: .consumer)
+    let i = flat.interest(
+      principal: .euros(1000), due: date("2020-12-31"), through: date("2022-12-31"), kind: .consumer
+    )
     #expect(i.cents == 8_000 + 8_640)
   }
 
   @Test func nothingBeforeTheDayAfterDue() {
-    #expect(table.interest(principal: .euros(1000), due: date("2026-11-01"), through: date("2026-11-01"), kind: .consumer).cents == 0)
+    #expect(
+      table.interest(
+        principal: .euros(1000), due: date("2026-11-01"), through: date("2026-11-01"),
+        kind: .consumer
+      ).cents == 0)
   }
 }

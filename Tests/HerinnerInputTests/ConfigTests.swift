@@ -28,7 +28,8 @@ func problems(_ text: String) -> [String] {
 
 @Suite struct ConfigTests {
   @Test func theBundledExampleLoadsWithDefaults() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent()
       .deletingLastPathComponent()
     let c = try Config.load(path: root.appendingPathComponent("config.example.json").path)
     #expect(c.company.name == "Studio Vermeer B.V.")
@@ -49,7 +50,8 @@ func problems(_ text: String) -> [String] {
   }
 
   @Test func unknownKeyIsNamedByItsPath() {
-    let text = minimalConfig.replacingOccurrences(of: "\"security\": \"none\"", with: "\"security\": \"none\", \"passwrd\": \"x\"")
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"security\": \"none\"", with: "\"security\": \"none\", \"passwrd\": \"x\"")
     let p = problems(text)
     #expect(p.count == 1)
     #expect(p.first?.contains("smtp.passwrd: unknown key") == true)
@@ -58,22 +60,27 @@ func problems(_ text: String) -> [String] {
 
   @Test func wrongTypesAreNamed() {
     let text = minimalConfig.replacingOccurrences(
-      of: "\"security\": \"none\"", with: "\"security\": \"none\", \"connections\": \"two\", \"timeoutSeconds\": 1.5")
+      of: "\"security\": \"none\"",
+      with: "\"security\": \"none\", \"connections\": \"two\", \"timeoutSeconds\": 1.5")
     let p = problems(text).joined(separator: "\n")
     #expect(p.contains("smtp.connections: expected a whole number, found a string"))
     #expect(p.contains("smtp.timeoutSeconds: expected a whole number"))
   }
 
   @Test func aPasswordInTheFileIsRefused() {
-    let text = minimalConfig.replacingOccurrences(of: "\"security\": \"none\"", with: "\"security\": \"none\", \"password\": \"geheim\"")
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"security\": \"none\"", with: "\"security\": \"none\", \"password\": \"geheim\"")
     let p = problems(text).joined(separator: "\n")
     #expect(p.contains("smtp.password: secrets never go in the config file"))
     #expect(!p.contains("geheim"))
   }
 
   @Test func plaintextOnlyToLoopback() {
-    let text = minimalConfig.replacingOccurrences(of: "smtp://127.0.0.1:2525", with: "smtp://mail.example.nl:25")
-    #expect(problems(text).joined().contains("smtp.security: \"none\" (no TLS) is only allowed to a loopback address"))
+    let text = minimalConfig.replacingOccurrences(
+      of: "smtp://127.0.0.1:2525", with: "smtp://mail.example.nl:25")
+    #expect(
+      problems(text).joined().contains(
+        "smtp.security: \"none\" (no TLS) is only allowed to a loopback address"))
   }
 
   @Test func missingSectionsAndBadValues() {
@@ -100,12 +107,14 @@ func problems(_ text: String) -> [String] {
 
   @Test func unknownColumnMappingField() {
     let text = minimalConfig.replacingOccurrences(
-      of: "\"attachments\": \"pdf\"", with: "\"attachments\": \"pdf\", \"columns\": {\"nummer\": \"Factuurnummer\"}")
+      of: "\"attachments\": \"pdf\"",
+      with: "\"attachments\": \"pdf\", \"columns\": {\"nummer\": \"Factuurnummer\"}")
     #expect(problems(text).joined().contains("invoices.columns.nummer: unknown invoice field"))
   }
 
   @Test(arguments: [
-    ("smtp://mail.example.nl", "mail.example.nl", 587), ("smtps://mail.example.nl", "mail.example.nl", 465),
+    ("smtp://mail.example.nl", "mail.example.nl", 587),
+    ("smtps://mail.example.nl", "mail.example.nl", 465),
     ("smtp://127.0.0.1:2525/ehlo", "127.0.0.1", 2525), ("smtp://[::1]:25", "[::1]", 25),
   ])
   func smtpURLs(_ url: String, _ host: String, _ port: Int) throws {

@@ -7,7 +7,9 @@ import Testing
 let header = "number;customer;contact;email;kind;issued;due;amount;paid;status;pdf"
 
 /// A folder with an attachments folder holding a.pdf, and an invoice file.
-func source(_ body: String, name: String = "invoices.csv", columns: [String: String] = [:]) -> (TempDir, InvoiceSource) {
+func source(_ body: String, name: String = "invoices.csv", columns: [String: String] = [:]) -> (
+  TempDir, InvoiceSource
+) {
   let dir = TempDir()
   dir.write("pdf/a.pdf", "%PDF-1.4 test")
   dir.write("pdf/sub/b.pdf", "%PDF-1.4 test")
@@ -17,7 +19,9 @@ func source(_ body: String, name: String = "invoices.csv", columns: [String: Str
   return (dir, InvoiceSource(config: cfg, displayPath: name))
 }
 
-func load(_ body: String, name: String = "invoices.csv", columns: [String: String] = [:]) throws -> InvoiceLoad {
+func load(_ body: String, name: String = "invoices.csv", columns: [String: String] = [:]) throws
+  -> InvoiceLoad
+{
   let (dir, src) = source(body, name: name, columns: columns)
   defer { _ = dir }
   return try src.load()
@@ -84,12 +88,14 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
   }
 
   @Test func aMissingRequiredColumnStopsTheLoad() {
-    let (dir, src) = source("number;customer;email;issued;due;pdf\n1;A;a@b.nl;2026-01-01;2026-02-01;a.pdf\n")
+    let (dir, src) = source(
+      "number;customer;email;issued;due;pdf\n1;A;a@b.nl;2026-01-01;2026-02-01;a.pdf\n")
     defer { _ = dir }
     #expect {
       try src.load()
     } throws: { error in
-      (error as? Problems)?.all.first?.description == "invoices.csv:1: amount: required column \"amount\" missing from the header"
+      (error as? Problems)?.all.first?.description
+        == "invoices.csv:1: amount: required column \"amount\" missing from the header"
     }
   }
 
@@ -109,61 +115,126 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
       """)
     #expect(l.invoices.map(\.number) == ["2026-0015"])
     let text = l.problems.map(\.description)
-    #expect(text.contains { $0.hasPrefix("invoices.csv:2: customer: control character carriage return (CR)") })
-    #expect(text.contains { $0.hasPrefix("invoices.csv:4: pdf: path leaves the attachments folder") })
-    #expect(text.contains("invoices.csv:5: due: not a date (YYYY-MM-DD or DD-MM-YYYY): \"31-02-2026\""))
-    #expect(text.contains { $0.hasPrefix("invoices.csv:6: number: duplicate invoice number \"2026-0013\" (also on line 7)") })
-    #expect(text.contains { $0.hasPrefix("invoices.csv:7: number: duplicate invoice number \"2026-0013\" (also on line 6)") })
+    #expect(
+      text.contains {
+        $0.hasPrefix("invoices.csv:2: customer: control character carriage return (CR)")
+      })
+    #expect(
+      text.contains { $0.hasPrefix("invoices.csv:4: pdf: path leaves the attachments folder") })
+    #expect(
+      text.contains("invoices.csv:5: due: not a date (YYYY-MM-DD or DD-MM-YYYY): \"31-02-2026\""))
+    #expect(
+      text.contains {
+        $0.hasPrefix(
+          "invoices.csv:6: number: duplicate invoice number \"2026-0013\" (also on line 7)")
+      })
+    #expect(
+      text.contains {
+        $0.hasPrefix(
+          "invoices.csv:7: number: duplicate invoice number \"2026-0013\" (also on line 6)")
+      })
     #expect(text.contains("invoices.csv:8: amount: not an amount: \"12,3x\""))
     #expect(l.problems.count == 6)
   }
 
   @Test(arguments: [
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;/etc/passwd", "pdf: absolute path not allowed"),
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;missing.pdf", "pdf: file not found"),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;/etc/passwd",
+      "pdf: absolute path not allowed"
+    ),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;missing.pdf",
+      "pdf: file not found"
+    ),
     ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;sub", "pdf: is a folder"),
     ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;", "pdf: missing (required)"),
-    ("2026-0020;;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "customer: missing (required)"),
-    ("2026-0020;A;;a@@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "email: not a valid email address"),
-    ("2026-0020;A;;a b@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "email: not a valid email address"),
-    ("2026-0020;A;;a@b;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "email: not a valid email address"),
-    ("2026-0020;A;;a@b.nl;reseller;2026-10-01;2026-10-31;10,00;;open;a.pdf", "kind: must be business or consumer"),
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;closed;a.pdf", "status: unknown status"),
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;1,234;;open;a.pdf", "amount: ambiguous amount"),
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;-10,00;;open;a.pdf", "amount: must not be negative"),
+    (
+      "2026-0020;;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "customer: missing (required)"
+    ),
+    (
+      "2026-0020;A;;a@@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "email: not a valid email address"
+    ),
+    (
+      "2026-0020;A;;a b@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "email: not a valid email address"
+    ),
+    (
+      "2026-0020;A;;a@b;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "email: not a valid email address"
+    ),
+    (
+      "2026-0020;A;;a@b.nl;reseller;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "kind: must be business or consumer"
+    ),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;closed;a.pdf",
+      "status: unknown status"
+    ),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;1,234;;open;a.pdf",
+      "amount: ambiguous amount"
+    ),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;-10,00;;open;a.pdf",
+      "amount: must not be negative"
+    ),
     ("2026-0020;A;;a@b.nl;business;2026/10/01x;2026-10-31;10,00;;open;a.pdf", "issued: not a date"),
-    ("2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;abc;open;a.pdf", "paid: not an amount"),
-    ("2026-0020;A;;a@b.nl\u{7F};business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "email: control character U+7F"),
-    ("2026-0020;A\u{1B}[31m;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "customer: control character U+1B"),
-    ("2026-0020;A;\"heer\nJansen\";a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf", "contact: control character line feed (LF)"),
+    (
+      "2026-0020;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;abc;open;a.pdf",
+      "paid: not an amount"
+    ),
+    (
+      "2026-0020;A;;a@b.nl\u{7F};business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "email: control character U+7F"
+    ),
+    (
+      "2026-0020;A\u{1B}[31m;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "customer: control character U+1B"
+    ),
+    (
+      "2026-0020;A;\"heer\nJansen\";a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf",
+      "contact: control character line feed (LF)"
+    ),
   ])
   func rowChecks(_ row: String, _ expected: String) throws {
     let l = try load("\(header)\n\(row)\n")
     #expect(l.invoices.isEmpty)
-    #expect(l.problems.contains { $0.description.hasPrefix("invoices.csv:2: \(expected)") }, "\(l.problems)")
+    #expect(
+      l.problems.contains { $0.description.hasPrefix("invoices.csv:2: \(expected)") },
+      "\(l.problems)")
   }
 
   @Test func aTabInsideAValueIsAllowed() throws {
-    let l = try load("\(header)\n2026-0021;A\tB;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n")
+    let l = try load(
+      "\(header)\n2026-0021;A\tB;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n")
     #expect(l.problems.isEmpty)
   }
 
   @Test func aSymlinkOutOfTheAttachmentsFolderIsRefused() throws {
-    let (dir, src) = source("\(header)\n2026-0022;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;link.pdf\n")
-    try FileManager.default.createSymbolicLink(atPath: dir.path + "/pdf/link.pdf", withDestinationPath: dir.path + "/outside.pdf")
+    let (dir, src) = source(
+      "\(header)\n2026-0022;A;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;link.pdf\n")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.path + "/pdf/link.pdf", withDestinationPath: dir.path + "/outside.pdf")
     let l = try src.load()
     #expect(l.invoices.isEmpty)
-    #expect(l.problems.first?.description.contains("pdf: path leaves the attachments folder (symbolic link)") == true)
+    #expect(
+      l.problems.first?.description.contains(
+        "pdf: path leaves the attachments folder (symbolic link)") == true)
   }
 
   @Test func aMultiLineRecordIsNamedByItsFirstLine() throws {
     let l = try load(
-      "\(header)\n2026-0023;\"Two\nlines\";;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n2026-0024;B;;a@b.nl;business;2026-10-01;2026-10-31;x;;open;a.pdf\n")
+      "\(header)\n2026-0023;\"Two\nlines\";;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n2026-0024;B;;a@b.nl;business;2026-10-01;2026-10-31;x;;open;a.pdf\n"
+    )
     #expect(l.problems.map { $0.line ?? 0 } == [2, 4])
   }
 
   @Test func aFileThatCannotBeReadThrows() {
-    let src = InvoiceSource(config: InvoiceSourceConfig(path: "/nonexistent/invoices.csv", attachments: "/tmp", columns: [:]))
+    let src = InvoiceSource(
+      config: InvoiceSourceConfig(
+        path: "/nonexistent/invoices.csv", attachments: "/tmp", columns: [:]))
     #expect(throws: Problems.self) { try src.load() }
   }
 }

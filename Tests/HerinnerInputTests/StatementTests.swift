@@ -4,7 +4,8 @@ import Testing
 
 @testable import HerinnerInput
 
-let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent()
   .appendingPathComponent("Fixtures/statements").path
 
 func statement(_ name: String) throws -> StatementFile {
@@ -30,7 +31,9 @@ func statement(_ name: String) throws -> StatementFile {
   @Test func rabobankStyleBatchEntryAndReversal() throws {
     let s = try statement("rabobank-camt053.xml")
     let credits = s.transactions.filter { $0.isCredit && !$0.isReversal }
-    #expect(credits.map(\.amount.cents) == [150_000, 150_000], "a batch entry splits into its transactions")
+    #expect(
+      credits.map(\.amount.cents) == [150_000, 150_000],
+      "a batch entry splits into its transactions")
     #expect(credits.map(\.key) == ["NL91ABNA0417164300|RABO-77-1", "NL91ABNA0417164300|RABO-77-2"])
     #expect(s.transactions.contains { $0.isReversal })
   }
@@ -77,12 +80,15 @@ func statement(_ name: String) throws -> StatementFile {
       try statement(name)
     } throws: { e in
       guard let p = e as? Problems else { return false }
-      return p.all.first?.message.contains(message) == true && p.all.first?.message.contains("nothing imported") == true
+      return p.all.first?.message.contains(message) == true
+        && p.all.first?.message.contains("nothing imported") == true
     }
   }
 
   @Test func mt940BadStatementLine() {
     let text = ":20:X\n:25:NL91ABNA0417164300\n:61:26XX01C1,00N\n:86:x\n"
-    #expect(throws: Problems.self) { try StatementFile.parse(bytes: Array(text.utf8), file: "bad.sta") }
+    #expect(throws: Problems.self) {
+      try StatementFile.parse(bytes: Array(text.utf8), file: "bad.sta")
+    }
   }
 }

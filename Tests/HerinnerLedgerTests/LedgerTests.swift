@@ -15,11 +15,14 @@ final class TempFolder {
 }
 
 func attempt(
-  _ key: String, _ invoices: [String], _ step: Step = .first, resend: Bool = false, on day: String = "2026-11-09"
+  _ key: String, _ invoices: [String], _ step: Step = .first, resend: Bool = false,
+  on day: String = "2026-11-09"
 ) -> NewAttempt {
   NewAttempt(
-    messageKey: key, invoices: invoices, step: step, isResend: resend, runDate: CalendarDate(parsing: day)!,
-    deadline: CalendarDate(parsing: day)!.adding(days: 7), costs: nil, recipients: ["klant@example.nl"],
+    messageKey: key, invoices: invoices, step: step, isResend: resend,
+    runDate: CalendarDate(parsing: day)!,
+    deadline: CalendarDate(parsing: day)!.adding(days: 7), costs: nil,
+    recipients: ["klant@example.nl"],
     messageID: "<\(key)@studiovermeer.nl>", inReplyTo: nil)
 }
 
@@ -30,7 +33,9 @@ func attempt(
       let l = try Ledger(path: dir.ledger)
       try l.begin(attempt("m1", ["2026-0001"]))
       #expect(try l.deliveries(invoice: "2026-0001").first?.state == .sending)
-      try l.finish(messageKey: "m1", state: .sent, replyCode: 250, reply: "250 2.0.0 OK queued as ABC", archivePath: "archive/x.eml")
+      try l.finish(
+        messageKey: "m1", state: .sent, replyCode: 250, reply: "250 2.0.0 OK queued as ABC",
+        archivePath: "archive/x.eml")
     }
     let reopened = try Ledger(path: dir.ledger)
     let rows = try reopened.deliveries(invoice: "2026-0001")
@@ -66,7 +71,8 @@ func attempt(
     let dir = TempFolder()
     let l = try Ledger(path: dir.ledger)
     try l.begin(attempt("m1", ["A"]))
-    try l.finish(messageKey: "m1", state: .deferred, replyCode: 451, reply: "try later", archivePath: nil)
+    try l.finish(
+      messageKey: "m1", state: .deferred, replyCode: 451, reply: "try later", archivePath: nil)
     try l.begin(attempt("m2", ["A"], on: "2026-11-10"))
     try l.finish(messageKey: "m2", state: .sent, replyCode: 250, reply: "ok", archivePath: nil)
     let h = try l.history(invoice: "A")
@@ -96,7 +102,8 @@ func attempt(
   @Test func callsAndHistories() throws {
     let dir = TempFolder()
     let l = try Ledger(path: dir.ledger)
-    try l.recordCall(invoice: "A", date: CalendarDate(parsing: "2026-11-17")!, note: "Belooft vrijdag te betalen")
+    try l.recordCall(
+      invoice: "A", date: CalendarDate(parsing: "2026-11-17")!, note: "Belooft vrijdag te betalen")
     try l.begin(attempt("m1", ["A"]))
     let all = try l.histories()
     #expect(all["A"]?.calls.map(\.iso) == ["2026-11-17"])

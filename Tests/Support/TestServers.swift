@@ -1,7 +1,8 @@
 import Foundation
 
 /// The repository root.
-public let testRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+public let testRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent()
   .deletingLastPathComponent().path
 
 public struct ServerStartError: Error, CustomStringConvertible {
@@ -22,7 +23,8 @@ public final class TestSMTPServer: @unchecked Sendable {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", testRepoRoot + "/Tests/tools/smtp_server.py", "--dir", folder] + options
+    p.arguments =
+      ["python3", testRepoRoot + "/Tests/tools/smtp_server.py", "--dir", folder] + options
     let out = Pipe()
     p.standardOutput = out
     p.standardError = FileHandle.standardError
@@ -33,7 +35,10 @@ public final class TestSMTPServer: @unchecked Sendable {
     let parts = line?.split(separator: " ") ?? []
     guard parts.count == 3, parts[0] == "READY", let port = Int(parts[1]) else {
       p.terminate()
-      throw ServerStartError(description: "the test SMTP server did not start (\(options)); is aiosmtpd installed? got: \(line ?? "nothing")")
+      throw ServerStartError(
+        description:
+          "the test SMTP server did not start (\(options)); is aiosmtpd installed? got: \(line ?? "nothing")"
+      )
     }
     self.port = port
     self.caFile = parts[2] == "-" ? nil : String(parts[2])
@@ -58,11 +63,16 @@ public final class TestSMTPServer: @unchecked Sendable {
 
   /// The messages the server accepted, in order: raw bytes and envelope.
   public func received() -> [(data: [UInt8], from: String, to: [String])] {
-    let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".eml") }.sorted()
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+      $0.hasSuffix(".eml")
+    }.sorted()
     return names.map { name in
       let base = folder + "/" + String(name.dropLast(4))
       let data = FileManager.default.contents(atPath: base + ".eml") ?? Data()
-      let env = (try? JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: base + ".json") ?? Data())) as? [String: Any] ?? [:]
+      let env =
+        (try? JSONSerialization.jsonObject(
+          with: FileManager.default.contents(atPath: base + ".json") ?? Data())) as? [String: Any]
+        ?? [:]
       return ([UInt8](data), env["from"] as? String ?? "", env["to"] as? [String] ?? [])
     }
   }
@@ -75,7 +85,8 @@ public final class SMTPSink: @unchecked Sendable {
 
   public init() throws {
     guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-sink") else {
-      throw ServerStartError(description: "/usr/sbin/smtp-sink missing: install postfix (scripts/setup does)")
+      throw ServerStartError(
+        description: "/usr/sbin/smtp-sink missing: install postfix (scripts/setup does)")
     }
     port = try freePort()
     let p = Process()
@@ -104,7 +115,9 @@ public func freePort() throws -> Int {
   addr.sin_port = 0
   var len = socklen_t(MemoryLayout<sockaddr_in>.size)
   let ok = withUnsafeMutablePointer(to: &addr) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+    }
   }
   guard ok else { throw ServerStartError(description: "no free port") }
   return Int(UInt16(bigEndian: addr.sin_port))
@@ -119,7 +132,9 @@ public func waitForPort(_ port: Int, timeout: TimeInterval) -> Bool {
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     addr.sin_port = in_port_t(UInt16(port).bigEndian)
     let rc = withUnsafePointer(to: &addr) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
     }
     close(fd)
     if rc == 0 { return true }
