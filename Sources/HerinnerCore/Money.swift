@@ -24,18 +24,22 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
   public var isZero: Bool { cents == 0 }
 
-  /// `1.234,56` — Dutch grouping and decimal comma, no symbol.
-  public var dutchNumber: String {
-    let negative = cents < 0
+  /// The magnitude with `group` between thousands and `decimal` before the cents.
+  func number(group: Character, decimal: Character) -> String {
     let magnitude = cents.magnitude
     let whole = String(magnitude / 100)
     let fraction = magnitude % 100
     var grouped = ""
     for (i, ch) in whole.enumerated() {
-      if i > 0 && (whole.count - i) % 3 == 0 { grouped.append(".") }
+      if i > 0 && (whole.count - i) % 3 == 0 { grouped.append(group) }
       grouped.append(ch)
     }
-    return (negative ? "-" : "") + grouped + "," + (fraction < 10 ? "0" : "") + String(fraction)
+    return grouped + String(decimal) + (fraction < 10 ? "0" : "") + String(fraction)
+  }
+
+  /// `1.234,56` — Dutch grouping and decimal comma, no symbol.
+  public var dutchNumber: String {
+    (cents < 0 ? "-" : "") + number(group: ".", decimal: ",")
   }
 
   /// `€ 1.234,56` (a plain space, as CONTRACT.md writes it); other currencies by their code.
@@ -45,18 +49,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
 
   /// `€1,234.56` for English letters.
   public var english: String {
-    let negative = cents < 0
-    let magnitude = cents.magnitude
-    let whole = String(magnitude / 100)
-    let fraction = magnitude % 100
-    var grouped = ""
-    for (i, ch) in whole.enumerated() {
-      if i > 0 && (whole.count - i) % 3 == 0 { grouped.append(",") }
-      grouped.append(ch)
-    }
     let symbol = currency == "EUR" ? "€" : currency + " "
-    return (negative ? "-" : "") + symbol + grouped + "." + (fraction < 10 ? "0" : "")
-      + String(fraction)
+    return (cents < 0 ? "-" : "") + symbol + number(group: ",", decimal: ".")
   }
 
   public func formatted(language: Language) -> String { language == .en ? english : dutch }

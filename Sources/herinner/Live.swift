@@ -167,24 +167,7 @@ extension Send {
       Console.error(error.description)
       throw ExitCode(2)
     }
-    var histories: [String: InvoiceHistory]
-    var sentIDs: [String: [String]] = [:]
-    do {
-      histories = try ledger.histories()
-      for d in try ledger.deliveries(state: .sent) {
-        sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID)
-      }
-    } catch {
-      Console.error(error.description)
-      throw ExitCode(2)
-    }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
-      load.invoices, &histories)
-    let planner = config.planner
-    var plan = planner.plan(invoices: invoices, histories: histories, on: today) {
-      sentIDs["\($0)|\($1.rawValue)"] ?? []
-    }
-    if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
+    let plan = try nightPlan(config: config, ledger: ledger, load: load, today: today)
 
     var tally = RunTally()
     if !plan.messages.isEmpty {

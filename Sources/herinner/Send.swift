@@ -147,26 +147,7 @@ struct Send: ParsableCommand {
       Console.error(
         "dry run: statements in payments.importFrom are not imported (a dry run writes nothing)")
     }
-    var histories: [String: InvoiceHistory] = [:]
-    var sentIDs: [String: [String]] = [:]
-    if let ledger {
-      do {
-        histories = try ledger.histories()
-        for d in try ledger.deliveries() where d.state == .sent {
-          sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID)
-        }
-      } catch {
-        Console.error(error.description)
-        throw ExitCode(2)
-      }
-    }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
-      load.invoices, &histories)
-    let planner = config.planner
-    var plan = planner.plan(invoices: invoices, histories: histories, on: today) {
-      sentIDs["\($0)|\($1.rawValue)"] ?? []
-    }
-    if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
+    let plan = try nightPlan(config: config, ledger: ledger, load: load, today: today)
     let builder = MessageBuilder(
       templates: templates, timeZone: config.timezone, readAttachment: config.attachmentReader)
     let date = config.messageDate(for: today)
@@ -191,6 +172,32 @@ struct Send: ParsableCommand {
       plan: plan, invalid: load.problems.count, failed: failures, dryRun: true)
     if eml { Console.error(summary) } else { Console.out(summary) }
     if !load.problems.isEmpty || failures > 0 || !plan.attention.isEmpty { throw ExitCode(1) }
+  }
+
+  /// Tonight's plan from the invoices, the ledger's histories and payments, within `--limit`.
+  func nightPlan(config: Config, ledger: Ledger?, load: InvoiceLoad, today: CalendarDate) throws
+    -> NightPlan
+  {
+    var histories: [String: InvoiceHistory] = [:]
+    var sentIDs: [String: [String]] = [:]
+    if let ledger {
+      do {
+        histories = try ledger.histories()
+        for d in try ledger.deliveries(state: .sent) {
+          sentIDs["\(d.invoice)|\(d.step.rawValue)", default: []].append(d.messageID)
+        }
+      } catch {
+        Console.error(error.description)
+        throw ExitCode(2)
+      }
+    }
+    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+      load.invoices, &histories)
+    var plan = config.planner.plan(invoices: invoices, histories: histories, on: today) {
+      sentIDs["\($0)|\($1.rawValue)"] ?? []
+    }
+    if let limit, plan.messages.count > limit { plan.messages = Array(plan.messages.prefix(limit)) }
+    return plan
   }
 
   /// `payments.required`: refuse (exit 2) when the newest statement is older than maxAgeDays.
