@@ -188,6 +188,9 @@ public struct Config: Sendable {
     let archive = resolve(top.string("archive") ?? "archive", in: folder)
     let export = resolve(top.string("export") ?? "export", in: folder)
     let interestRatesFile = top.string("interestRates").map { resolve($0, in: folder) }
+    if let f = interestRatesFile, !FileManager.default.fileExists(atPath: f) {
+      top.fail("interestRates", top.node("interestRates"), "file not found: \(f)")
+    }
 
     var timezone = TimeZone(identifier: "Europe/Amsterdam")!
     if let tz = top.string("timezone") {

@@ -78,30 +78,13 @@ struct Export: ParsableCommand {
   }
 }
 
-/// The statutory interest table: the built-in one, or the user's `interestRates` CSV
-/// (`from;consumer;commercial`, percent per year, Dutch decimal comma allowed).
+/// The statutory interest table: the built-in one, or the user's `interestRates` CSV.
 enum InterestRates {
   static func load(_ config: Config) throws -> InterestTable {
     guard let path = config.interestRatesFile else { return .builtIn }
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-      Console.error("\(path): cannot read the interest table")
+    do { return try InterestRateFile.load(path: path) } catch {
+      for p in error.all { Console.error(p.description) }
       throw ExitCode(2)
     }
-    var rates: [InterestTable.Rate] = []
-    for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-      if line.isEmpty || line.hasPrefix("#") || line.lowercased().hasPrefix("from") { continue }
-      let f = line.split(separator: ";").map {
-        $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
-      }
-      guard f.count == 3, let d = CalendarDate(parsing: f[0]), let c = Decimal(string: f[1]),
-        let b = Decimal(string: f[2])
-      else {
-        Console.error("\(path):\(i + 1): expected from;consumer;commercial")
-        throw ExitCode(2)
-      }
-      rates.append(.init(from: d, consumer: c, commercial: b))
-    }
-    return InterestTable(rates: rates)
   }
 }

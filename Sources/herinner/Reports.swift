@@ -26,6 +26,8 @@ struct StatusRow: Encodable {
   var needsAttention: Bool
   /// Paid so far (bookkeeping or matched bank payments).
   var paid: String
+  /// The bank payments applied to this invoice: "2026-11-30 € 1.250,00 (invoice-number)".
+  var payments: [String]
 }
 
 struct Overview {
@@ -33,6 +35,8 @@ struct Overview {
   let today: CalendarDate
   let invoices: [Invoice]
   let histories: [String: InvoiceHistory]
+  /// Bank payments applied, per invoice, for display.
+  var payments: [String: [String]] = [:]
 
   var ladder: Ladder { Ladder(policy: config.policy) }
   var calendar: BusinessCalendar {
@@ -61,7 +65,7 @@ struct Overview {
       lastStep: d.lastStep?.rawValue, lastDate: d.lastDate?.iso, nextStep: nil, nextDate: nil,
       dueToday: nil, stopped: nil, stoppedReason: nil,
       needsAttention: d.reason?.needsAttention ?? false,
-      paid: inv.paid.plain)
+      paid: inv.paid.plain, payments: payments[inv.number] ?? [])
     if let step = d.step {
       r.dueToday = step.rawValue
       r.nextStep = step.rawValue
@@ -91,8 +95,16 @@ struct Overview {
     }
     let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
       load.invoices, &histories)
+    var applied: [String: [String]] = [:]
+    for p in (try? ledger?.payments()) ?? nil ?? [] {
+      for (invoice, cents) in p.invoices.sorted(by: { $0.key < $1.key }) {
+        applied[invoice, default: []].append(
+          "\(p.bookingDate) \(Money(cents: cents, currency: p.amount.currency).dutch) (\(p.rule ?? "bank"))")
+      }
+    }
     return Overview(
-      config: config, today: common.today(config), invoices: invoices, histories: histories)
+      config: config, today: common.today(config), invoices: invoices, histories: histories,
+      payments: applied)
   }
 }
 

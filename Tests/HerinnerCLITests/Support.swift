@@ -71,6 +71,7 @@ final class ExampleCopy {
     try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
     try fm.copyItem(atPath: repoRoot + "/Examples", toPath: path + "/Examples")
     try fm.copyItem(atPath: repoRoot + "/Templates", toPath: path + "/Templates")
+    try fm.copyItem(atPath: repoRoot + "/Data", toPath: path + "/Data")
     try fm.copyItem(atPath: repoRoot + "/config.example.json", toPath: path + "/herinner.json")
     for leftover in ["Examples/herinner.sqlite", "Examples/archive"] {
       try? fm.removeItem(atPath: path + "/" + leftover)

@@ -148,3 +148,18 @@ func problems(_ text: String) -> [String] {
     #expect(throws: JSONSyntaxError.self) { try JSONParser.parse(Array(text.utf8)) }
   }
 }
+
+@Suite struct InterestRateFileTests {
+  @Test func theShippedTableEqualsTheBuiltInOne() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let t = try InterestRateFile.load(path: root.appendingPathComponent("Data/wettelijke-rente.csv").path)
+    #expect(t == InterestTable.builtIn)
+  }
+
+  @Test func badRowsAreNamed() {
+    #expect {
+      try InterestRateFile.parse("from;consumer;commercial\n2027-01-01;vier;10\n", file: "rente.csv")
+    } throws: { ($0 as? Problems)?.all.first?.description == "rente.csv:2: expected from;consumer;commercial" }
+  }
+}
