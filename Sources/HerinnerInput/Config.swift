@@ -1,22 +1,8 @@
 import Foundation
 import HerinnerCore
 
-/// The sender: the user's company, as it appears in every letter.
-public struct Company: Sendable, Hashable {
-  public var name: String
-  public var email: String
-  public var replyTo: String?
-  public var phone: String?
-  public var iban: String
-  public var bic: String?
-  public var kvk: String?
-  public var btw: String?
-  public var address: [String]
-  public var signature: String?
-  /// The account holder named after "t.n.v."; the company name unless set.
-  public var accountHolder: String
-  public var website: String?
-}
+/// The `company` section: the sender every letter names.
+public typealias Company = Sender
 
 /// SMTP settings. The password itself is never in the config: only where to find it.
 public struct SMTPConfig: Sendable, Hashable {
@@ -128,8 +114,7 @@ public struct Config: Sendable {
     }
 
     // company
-    var company = Company(
-      name: "", email: "", iban: "", address: [], accountHolder: "")
+    var company = Company(name: "", email: "", iban: "")
     if var c = top.object("company", problems: &problems) {
       company.name = c.string("name", required: true) ?? ""
       company.email = c.string("email", required: true) ?? ""

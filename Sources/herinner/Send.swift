@@ -7,13 +7,7 @@ import HerinnerLedger
 import HerinnerLetters
 
 extension Config {
-  var sender: Sender {
-    Sender(
-      name: company.name, email: company.email, replyTo: company.replyTo, phone: company.phone,
-      iban: company.iban, bic: company.bic, accountHolder: company.accountHolder, kvk: company.kvk,
-      btw: company.btw, website: company.website, address: company.address,
-      signature: company.signature)
-  }
+  var sender: Sender { company }
 
   /// The night's planner: one letter per customer and step, split above `smtp.maxMessageBytes`.
   var planner: Planner {
