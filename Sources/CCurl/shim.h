@@ -9,3 +9,5 @@ static inline CURLcode herinner_setopt_offset(CURL *h, CURLoption o, curl_off_t 
 typedef size_t (*herinner_io_callback)(char *, size_t, size_t, void *);
 static inline CURLcode herinner_setopt_callback(CURL *h, CURLoption o, herinner_io_callback f) { return curl_easy_setopt(h, o, f); }
 static inline CURLcode herinner_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+typedef int (*herinner_debug_callback)(CURL *, curl_infotype, char *, size_t, void *);
+static inline CURLcode herinner_setopt_debug(CURL *h, herinner_debug_callback f) { return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, f); }

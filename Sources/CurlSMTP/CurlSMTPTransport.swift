@@ -51,7 +51,30 @@ private final class Transfer {
   /// A 2xx reply that came after the whole message was handed over: the server took it.
   var finalOK: String?
   var finalAfterData: String?
+  /// RCPT TO commands awaiting their reply, and each recipient's reply, in order.
+  var pendingRecipients: [String] = []
+  var recipientReplies: [String: String] = [:]
   init(data: [UInt8]) { self.data = data }
+}
+
+/// Pairs each RCPT TO with the server's reply to it (libcurl's debug stream; nothing is printed,
+/// and only RCPT lines are kept: AUTH lines never leave libcurl's buffer).
+private let debugCallback: herinner_debug_callback = { _, type, data, size, user in
+  guard let user, let data else { return 0 }
+  let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+  let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+  // "\r\n" is one Character in Swift: split on any newline.
+  for line in text.split(whereSeparator: \.isNewline) {
+    if type == CURLINFO_HEADER_OUT, line.uppercased().hasPrefix("RCPT TO:") {
+      let address = line.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
+      t.pendingRecipients.append(address)
+    } else if type == CURLINFO_HEADER_IN, !t.pendingRecipients.isEmpty, line.count >= 4,
+      line[line.index(line.startIndex, offsetBy: 3)] == " "
+    {
+      t.recipientReplies[t.pendingRecipients.removeFirst()] = String(line)
+    }
+  }
+  return 0
 }
 
 private let readCallback: herinner_io_callback = { buffer, size, count, user in
@@ -125,6 +148,9 @@ public final class CurlSMTPTransport: MailTransport {
     for r in envelope.recipients { rcpt = curl_slist_append(rcpt, "<\(r)>") }
     defer { curl_slist_free_all(rcpt) }
     _ = herinner_setopt_slist(handle, CURLOPT_MAIL_RCPT, rcpt)
+    // Go on when one recipient (a Bcc) is refused; the primary recipient's verdict is read
+    // from its own RCPT reply below.
+    set(CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1)
     set(CURLOPT_UPLOAD, 1)
     _ = herinner_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
     let transfer = Transfer(data: message)
@@ -134,6 +160,9 @@ public final class CurlSMTPTransport: MailTransport {
     _ = herinner_setopt_pointer(handle, CURLOPT_READDATA, user.toOpaque())
     _ = herinner_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
     _ = herinner_setopt_pointer(handle, CURLOPT_HEADERDATA, user.toOpaque())
+    _ = herinner_setopt_debug(handle, debugCallback)
+    _ = herinner_setopt_pointer(handle, CURLOPT_DEBUGDATA, user.toOpaque())
+    set(CURLOPT_VERBOSE, 1)
     errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     let rc = errorBuffer.withUnsafeMutableBufferPointer { buf -> CURLcode in
       _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buf.baseAddress)
@@ -145,12 +174,25 @@ public final class CurlSMTPTransport: MailTransport {
     _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
     let detail = String(
       decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return try Self.classify(
+    // Per recipient: the primary recipient's refusal decides; a refused Bcc is only noted.
+    let primary = envelope.recipients.first ?? ""
+    if let r = transfer.recipientReplies[primary], let code = Int(r.prefix(3)), code >= 400 {
+      return code >= 500 ? .rejected(code: code, reply: r) : .deferred(code: code, reply: r)
+    }
+    let refusedOthers = envelope.recipients.dropFirst().compactMap { a -> String? in
+      guard let r = transfer.recipientReplies[a], let c = Int(r.prefix(3)), c >= 400 else { return nil }
+      return "\(a): \(r)"
+    }
+    let outcome = try Self.classify(
       rc: Int(rc.rawValue), code: code,
       lastReply: transfer.replies.last { $0.hasPrefix(String(code)) } ?? transfer.replies.last,
       finalOK: transfer.finalOK,
       uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
       curlText: String(cString: curl_easy_strerror(rc)), detail: detail, settings: settings)
+    if case .accepted(let c, let reply) = outcome, !refusedOthers.isEmpty {
+      return .accepted(code: c, reply: reply + " (refused: " + refusedOthers.joined(separator: "; ") + ")")
+    }
+    return outcome
   }
 
   private func configure() {

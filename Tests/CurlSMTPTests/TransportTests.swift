@@ -108,6 +108,25 @@ func settings(
     #expect(server.received().count == 1)
   }
 
+  @Test func perRecipient_aRefusedBccIsNotedButTheMessageGoesOut() throws {
+    let server = try TestSMTPServer(["--reject-rcpt", "unknown"])
+    let t = CurlSMTPTransport(settings: settings(server))
+    let outcome = try t.send(
+      sampleMessage(), envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["b@example.nl", "unknown@studiovermeer.nl"]))
+    #expect(outcome.state == .sent, "\(outcome)")
+    #expect(outcome.reply.contains("refused: unknown@studiovermeer.nl: 550"))
+    #expect(server.received().first?.to == ["b@example.nl"])
+  }
+
+  @Test func perRecipient_theCustomersRefusalDecidesEvenWithABcc() throws {
+    let server = try TestSMTPServer(["--reject-rcpt", "unknown"])
+    let t = CurlSMTPTransport(settings: settings(server))
+    let outcome = try t.send(
+      sampleMessage(), envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["unknown@example.nl", "archief@studiovermeer.nl"]))
+    #expect(outcome.state == .rejected)
+    #expect(outcome.code == 550)
+  }
+
   @Test func deferredAfterDATA() throws {
     let server = try TestSMTPServer(["--defer-data"])
     let outcome = try CurlSMTPTransport(settings: settings(server)).send(
