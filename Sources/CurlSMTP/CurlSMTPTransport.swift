@@ -60,7 +60,8 @@ private final class Transfer {
 /// Pairs each RCPT TO with the server's reply to it (libcurl's debug stream; nothing is printed,
 /// and only RCPT lines are kept: AUTH lines never leave libcurl's buffer).
 private let debugCallback: herinner_debug_callback = { _, type, data, size, user in
-  guard let user, let data else { return 0 }
+  // The message body passes through here too (DATA_OUT): skip everything but command lines.
+  guard type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN, let user, let data else { return 0 }
   let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
   let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
   // "\r\n" is one Character in Swift: split on any newline.
@@ -160,9 +161,13 @@ public final class CurlSMTPTransport: MailTransport {
     _ = herinner_setopt_pointer(handle, CURLOPT_READDATA, user.toOpaque())
     _ = herinner_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
     _ = herinner_setopt_pointer(handle, CURLOPT_HEADERDATA, user.toOpaque())
-    _ = herinner_setopt_debug(handle, debugCallback)
-    _ = herinner_setopt_pointer(handle, CURLOPT_DEBUGDATA, user.toOpaque())
-    set(CURLOPT_VERBOSE, 1)
+    if envelope.recipients.count > 1 {
+      // Only with several recipients (a Bcc) is there a per-recipient verdict to pair up; the
+      // debug stream costs throughput, so a single recipient goes without it.
+      _ = herinner_setopt_debug(handle, debugCallback)
+      _ = herinner_setopt_pointer(handle, CURLOPT_DEBUGDATA, user.toOpaque())
+      set(CURLOPT_VERBOSE, 1)
+    }
     errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     let rc = errorBuffer.withUnsafeMutableBufferPointer { buf -> CURLcode in
       _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buf.baseAddress)
