@@ -37,6 +37,9 @@ public struct PaymentsConfig: Sendable, Hashable {
   public var maxAgeDays = 3
   /// Absolute path of a folder whose new statements `send` imports first.
   public var importFrom: String?
+  /// For bank CSV exports: field (date, amount, name, iban, description, reference, direction,
+  /// account, id) → the export's header.
+  public var columns: [String: String] = [:]
 }
 
 /// Where and how the invoices are read.
@@ -288,6 +291,17 @@ public struct Config: Sendable {
       payments.required = p.bool("required") ?? false
       payments.maxAgeDays = p.int("maxAgeDays", in: 0...365) ?? 3
       payments.importFrom = p.string("importFrom").map { resolve($0, in: folder) }
+      if var cols = p.object("columns", problems: &problems) {
+        let known = ["date", "amount", "name", "iban", "description", "reference", "direction", "account", "id"]
+        for (field, _) in cols.members where known.contains(field) {
+          if let header = cols.string(field) { payments.columns[field] = header }
+        }
+        problems += cols.finish().map {
+          var p = $0
+          if p.message == "unknown key" { p.message = "unknown statement field (known: \(known.joined(separator: ", ")))" }
+          return p
+        }
+      }
       problems += p.finish()
     }
 

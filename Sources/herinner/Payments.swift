@@ -96,7 +96,9 @@ func importStatements(_ files: [String], config: Config, ledger: Ledger, invoice
     }
     let bytes = [UInt8](data)
     let statement: StatementFile
-    do { statement = try StatementFile.parse(bytes: bytes, file: file) } catch {
+    do {
+      statement = try StatementFile.parse(bytes: bytes, file: file, csvColumns: config.payments.columns)
+    } catch {
       lines += error.all.map(\.description)
       failed = true
       continue
