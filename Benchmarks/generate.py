@@ -71,6 +71,7 @@ def main():
     config["ledger"] = "herinner.sqlite"
     config["archive"] = "archive"
     config["export"] = "export"
+    config["interestRates"] = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "Data", "wettelijke-rente.csv"))
     config["smtp"] = {"url": "smtp://127.0.0.1:%d" % a.port, "security": "none", "connections": a.connections}
     json.dump(config, open(os.path.join(a.out, "herinner.json"), "w"), indent=1, ensure_ascii=False)
 
