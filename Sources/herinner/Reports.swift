@@ -28,6 +28,37 @@ struct StatusRow: Encodable {
   var paid: String
   /// The bank payments applied to this invoice: "2026-11-30 € 1.250,00 (invoice-number)".
   var payments: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case number, customer, kind, email, phone, outstanding, outstandingCents, currency, due,
+      daysOverdue, lastStep, lastDate, nextStep, nextDate, dueToday, stopped, stoppedReason,
+      needsAttention, paid, payments
+  }
+
+  /// Every key always present (null when empty), so scripts can rely on the shape.
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(number, forKey: .number)
+    try c.encode(customer, forKey: .customer)
+    try c.encode(kind, forKey: .kind)
+    try c.encode(email, forKey: .email)
+    try c.encode(phone, forKey: .phone)
+    try c.encode(outstanding, forKey: .outstanding)
+    try c.encode(outstandingCents, forKey: .outstandingCents)
+    try c.encode(currency, forKey: .currency)
+    try c.encode(due, forKey: .due)
+    try c.encode(daysOverdue, forKey: .daysOverdue)
+    try c.encode(lastStep, forKey: .lastStep)
+    try c.encode(lastDate, forKey: .lastDate)
+    try c.encode(nextStep, forKey: .nextStep)
+    try c.encode(nextDate, forKey: .nextDate)
+    try c.encode(dueToday, forKey: .dueToday)
+    try c.encode(stopped, forKey: .stopped)
+    try c.encode(stoppedReason, forKey: .stoppedReason)
+    try c.encode(needsAttention, forKey: .needsAttention)
+    try c.encode(paid, forKey: .paid)
+    try c.encode(payments, forKey: .payments)
+  }
 }
 
 struct Overview {
