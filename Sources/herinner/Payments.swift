@@ -67,6 +67,8 @@ struct PaymentState {
 
   /// Applies payments and holds to invoices and histories.
   func applied(_ invoices: [Invoice], _ histories: inout [String: InvoiceHistory]) -> [Invoice] {
+    // Without bank payments the invoices are shared as they are, not copied.
+    guard !allocated.isEmpty || !unmatched.isEmpty else { return invoices }
     let held = holds(invoices)
     let out = invoices.map(apply)
     for inv in out {
