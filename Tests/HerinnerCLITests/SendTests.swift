@@ -27,6 +27,17 @@ extension ExampleCopy {
 
   func ledger() throws -> Ledger { try Ledger(path: path + "/Examples/herinner.sqlite") }
 
+  /// A `send` left running in the background (to race or to kill).
+  func startSend(_ date: String) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try herinnerBinary())
+    p.arguments = ["send", "--config", config, "--date", date]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+  }
+
   func send(_ date: String, _ more: [String] = [], env: [String: String] = [:]) throws -> RunResult
   {
     try herinner(["send", "--config", config, "--date", date] + more, in: path, environment: env)
@@ -197,12 +208,7 @@ func header(_ name: String, in data: [UInt8]) -> String? {
     let server = try TestSMTPServer(["--delay", "1.0"])
     let ex = try ExampleCopy()
     try ex.useServer(port: server.port, extra: ["connections": 1])
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try herinnerBinary())
-    p.arguments = ["send", "--config", ex.config, "--date", "2026-12-01"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
+    let p = try ex.startSend("2026-12-01")
     Thread.sleep(forTimeInterval: 1.5)
     let second = try ex.send("2026-12-01")
     #expect(second.status == 3)
@@ -221,12 +227,7 @@ func header(_ name: String, in data: [UInt8]) -> String? {
     let server = try TestSMTPServer(["--delay", "0.5"])
     let ex = try ExampleCopy()
     try ex.useServer(port: server.port, extra: ["connections": 1])
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try herinnerBinary())
-    p.arguments = ["send", "--config", ex.config, "--date", "2026-12-01"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try p.run()
+    let p = try ex.startSend("2026-12-01")
     Thread.sleep(forTimeInterval: after)
     kill(p.processIdentifier, SIGKILL)
     p.waitUntilExit()
