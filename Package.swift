@@ -20,11 +20,10 @@ let package = Package(
     .target(name: "HerinnerCore", swiftSettings: settings),
     // Config and invoice sources.
     .target(name: "HerinnerInput", dependencies: ["HerinnerCore"], swiftSettings: settings),
-    // Templates → letter, and the MIME composer. Pure.
+    // Templates → letter (its own Mustache engine), and the MIME composer. Pure.
     .target(
       name: "HerinnerLetters",
-      dependencies: ["HerinnerCore", .product(name: "Mustache", package: "swift-mustache")],
-      swiftSettings: settings),
+      dependencies: ["HerinnerCore"], swiftSettings: settings),
     // The system SQLite (libsqlite3-dev).
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // The delivery ledger on a SQLite file.
@@ -60,8 +59,11 @@ let package = Package(
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),
+    // swift-mustache is the reference the template engine is tested against (differential test).
     .testTarget(
-      name: "HerinnerLettersTests", dependencies: ["HerinnerLetters"], swiftSettings: settings),
+      name: "HerinnerLettersTests",
+      dependencies: ["HerinnerLetters", .product(name: "Mustache", package: "swift-mustache")],
+      swiftSettings: settings),
     // Starts the real test servers (aiosmtpd, smtp-sink) for the integration tests.
     .target(name: "HerinnerTestSupport", path: "Tests/Support", swiftSettings: settings),
     .testTarget(

@@ -1,6 +1,5 @@
 import Foundation
 import HerinnerCore
-import Mustache
 
 /// The variables a template may use: a documented schema, checked at load time so that an
 /// unknown name is an error naming file:line, never an empty hole in a sent email.
@@ -222,18 +221,6 @@ struct TemplateChecker {
   }
 }
 
-/// The context object: records lookups that find nothing, so a render with a hole fails.
-final class StrictRoot: MustacheParent, @unchecked Sendable {
-  let values: [String: Any]
-  private(set) var misses: [String] = []
-  init(_ values: [String: Any]) { self.values = values }
-  func child(named name: String) -> Any? {
-    if let v = values[name] { return v }
-    if !LetterSchema.optionalLeaves.contains(name) { misses.append(name) }
-    return nil
-  }
-}
-
 /// A rendered letter: subject, plain text, optional HTML.
 public struct RenderedLetter: Sendable, Equatable {
   public var subject: String
@@ -251,13 +238,13 @@ public struct TemplateSet: Sendable {
   public static let names = ["first", "second-business", "second-consumer"]
 
   struct Pair: Sendable {
-    var text: MustacheTemplate
-    var html: MustacheTemplate?
+    var text: CompiledTemplate
+    var html: CompiledTemplate?
     var file: String
   }
 
   var templates: [String: Pair] = [:]  // "nl/first"
-  var libraries: [Language: MustacheLibrary] = [:]
+  var partials: [Language: [String: CompiledTemplate]] = [:]
 
   /// Loads and checks every template under `folder`; throws every problem found.
   public static func load(folder: String) throws(Problems) -> TemplateSet {
@@ -282,16 +269,16 @@ public struct TemplateSet: Sendable {
       let mainFiles = Set(names.flatMap { ["\($0).txt", "\($0).html"] })
       var partials: [String: String] = [:]
       for (k, v) in texts where !mainFiles.contains(k) { partials[k] = v }
-      var library = MustacheLibrary()
+      var compiled: [String: CompiledTemplate] = [:]
       for (name, body) in partials {
-        do { try library.register(body, named: name) } catch {
+        do { compiled[name] = try CompiledTemplate(body) } catch {
           problems.append(
             Problem(
-              file: (dir as NSString).appendingPathComponent(name + ".mustache"),
-              message: "syntax: \(error)"))
+              file: (dir as NSString).appendingPathComponent(name + ".mustache"), line: error.line,
+              message: "syntax: \(error.message)"))
         }
       }
-      set.libraries[lang] = library
+      set.partials[lang] = compiled
       for name in names {
         let textFile = (dir as NSString).appendingPathComponent("\(name).txt.mustache")
         guard let text = texts["\(name).txt"] else {
@@ -306,25 +293,26 @@ public struct TemplateSet: Sendable {
             TemplateError(file: textFile, line: 1, message: "the first line must be \"Subject: …\"")
           )
         }
-        var html: MustacheTemplate? = nil
+        var html: CompiledTemplate? = nil
         let htmlFile = (dir as NSString).appendingPathComponent("\(name).html.mustache")
         if let h = texts["\(name).html"] {
           var hc = TemplateChecker(file: htmlFile, partials: partials)
           hc.check(h)
           checker.errors += hc.errors
-          do { html = try MustacheTemplate(string: h) } catch {
+          do { html = try CompiledTemplate(h) } catch {
             checker.errors.append(
-              TemplateError(file: htmlFile, line: 1, message: "syntax: \(error)"))
+              TemplateError(file: htmlFile, line: error.line, message: "syntax: \(error.message)"))
           }
         }
         problems += checker.errors.map(\.problem)
         do {
-          let t = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
+          let t = try CompiledTemplate(text)
           if checker.errors.isEmpty {
             set.templates["\(lang.rawValue)/\(name)"] = Pair(text: t, html: html, file: textFile)
           }
         } catch {
-          problems.append(Problem(file: textFile, message: "syntax: \(error)"))
+          problems.append(
+            Problem(file: textFile, line: error.line, message: "syntax: \(error.message)"))
         }
       }
     }
@@ -338,12 +326,13 @@ public struct TemplateSet: Sendable {
     guard let pair = templates[key] else {
       throw TemplateError(file: key, line: 0, message: "no template for \(key)")
     }
-    let library = libraries[letter.language]
-    let root = StrictRoot(LetterContext.values(letter))
-    let output = pair.text.render(root, library: library)
+    var renderer = TemplateRenderer(
+      partials: partials[letter.language] ?? [:], optionalRootNames: LetterSchema.optionalLeaves)
+    let root = LetterContext.values(letter)
+    let output = renderer.render(pair.text, root: root, html: false)
     var html: String? = nil
-    if let h = pair.html { html = h.render(root, library: library) }
-    if let miss = root.misses.first {
+    if let h = pair.html { html = renderer.render(h, root: root, html: true) }
+    if let miss = renderer.misses.first {
       throw TemplateError(
         file: pair.file, line: 0, message: "no value for \"\(miss)\": letter not rendered")
     }
@@ -363,49 +352,54 @@ public struct TemplateSet: Sendable {
 
 /// The values a letter's templates see (the schema above, filled).
 enum LetterContext {
-  static func values(_ l: Letter) -> [String: Any] {
+  static func values(_ l: Letter) -> TemplateValue {
     let lang = l.language
-    func money(_ m: Money) -> String { m.formatted(language: lang) }
-    func date(_ d: CalendarDate) -> String { d.formatted(language: lang) }
-    func invoice(_ i: Invoice) -> [String: Any] {
-      var v: [String: Any] = [
-        "number": i.number, "issued": date(i.issued), "due": date(i.due), "amount": money(i.amount),
-        "paid": money(i.paid), "outstanding": money(i.outstanding), "partlyPaid": i.paid.cents > 0,
-        "pdf": (i.pdf as NSString).lastPathComponent,
+    func money(_ m: Money) -> TemplateValue { .text(m.formatted(language: lang)) }
+    func date(_ d: CalendarDate) -> TemplateValue { .text(d.formatted(language: lang)) }
+    func invoice(_ i: Invoice) -> TemplateValue {
+      var v: [String: TemplateValue] = [
+        "number": .text(i.number), "issued": date(i.issued), "due": date(i.due),
+        "amount": money(i.amount), "paid": money(i.paid), "outstanding": money(i.outstanding),
+        "partlyPaid": .flag(i.paid.cents > 0), "pdf": .text((i.pdf as NSString).lastPathComponent),
       ]
-      if let r = i.reference { v["reference"] = r }
-      return v
+      if let r = i.reference { v["reference"] = .text(r) }
+      return .object(v)
     }
     let s = l.sender
-    var company: [String: Any] = [
-      "name": s.name, "email": s.replyTo ?? s.email, "iban": formatIBAN(s.iban),
-      "accountHolder": s.accountHolder,
-      "address": s.address.map { ["line": $0] },
+    var company: [String: TemplateValue] = [
+      "name": .text(s.name), "email": .text(s.replyTo ?? s.email),
+      "iban": .text(formatIBAN(s.iban)),
+      "accountHolder": .text(s.accountHolder),
+      "address": .list(s.address.map { .object(["line": .text($0)]) }),
     ]
     for (k, v) in [
       ("phone", s.phone), ("bic", s.bic), ("kvk", s.kvk), ("btw", s.btw), ("website", s.website),
       ("signature", s.signature),
     ] {
-      if let v, !v.isEmpty { company[k] = v }
+      if let v, !v.isEmpty { company[k] = .text(v) }
     }
-    var v: [String: Any] = [
-      "salutation": l.salutation, "customer": l.first.customer, "numbers": l.numbersText,
-      "count": String(l.invoices.count), "total": money(l.total), "deadline": date(l.deadline),
-      "termDays": String(l.termDays), "date": date(l.date),
-      "paymentReference": l.invoices.count == 1
-        ? (l.first.reference ?? l.first.number) : l.numbersText,
-      "single": l.invoices.count == 1, "multiple": l.invoices.count > 1,
-      "consumer": l.kind == .consumer, "business": l.kind == .business, "resend": l.isResend,
-      "partlyPaid": l.invoices.contains { $0.paid.cents > 0 }, "costsIncludeVAT": l.costsIncludeVAT,
-      "invoice": invoice(l.first), "invoices": l.invoices.map(invoice), "company": company,
+    var v: [String: TemplateValue] = [
+      "salutation": .text(l.salutation), "customer": .text(l.first.customer),
+      "numbers": .text(l.numbersText), "count": .text(String(l.invoices.count)),
+      "total": money(l.total), "deadline": date(l.deadline), "termDays": .text(String(l.termDays)),
+      "date": date(l.date),
+      "paymentReference": .text(
+        l.invoices.count == 1 ? (l.first.reference ?? l.first.number) : l.numbersText),
+      "single": .flag(l.invoices.count == 1), "multiple": .flag(l.invoices.count > 1),
+      "consumer": .flag(l.kind == .consumer), "business": .flag(l.kind == .business),
+      "resend": .flag(l.isResend),
+      "partlyPaid": .flag(l.invoices.contains { $0.paid.cents > 0 }),
+      "costsIncludeVAT": .flag(l.costsIncludeVAT),
+      "invoice": invoice(l.first), "invoices": .list(l.invoices.map(invoice)),
+      "company": .object(company),
     ]
-    if let c = l.first.contact, !c.isEmpty { v["contact"] = c }
+    if let c = l.first.contact, !c.isEmpty { v["contact"] = .text(c) }
     if let f = l.firstSentOn { v["firstSentOn"] = date(f) }
     if let c = l.costs {
       v["costs"] = money(c)
       v["totalWithCosts"] = money(l.total + c)
     }
-    return v
+    return .object(v)
   }
 
   /// `NL91 ABNA 0417 1643 00`.
