@@ -73,7 +73,7 @@ let package = Package(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerCLITests",
-      dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport"],
+      dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport", "CHerinnerSystem"],
       swiftSettings: settings),
   ],
   swiftLanguageModes: [.v6]

@@ -24,10 +24,11 @@ public struct RunTally: Sendable, Codable {
 
 /// Carries out the night's messages: build, archive, record `sending`, send, record the outcome.
 ///
-/// Messages go in groups of one per connection: the group's `sending` records are committed in
-/// one durable transaction before any of its messages is handed to a server (a group commit that
-/// keeps the crash-safety guarantee), the group is sent in parallel, and its outcomes are
-/// committed together. Memory is bounded by the group, not by the batch.
+/// Messages are rendered and recorded in groups: a group's `sending` records are committed in
+/// one durable transaction (with the outcomes of the messages sent meanwhile) before any of its
+/// messages is handed to a server, a group commit that keeps the crash-safety guarantee; the
+/// connections take messages from a bounded queue. Memory is bounded by the queue, not by the
+/// batch.
 public final class NightRunner {
   public let builder: MessageBuilder
   public let ledger: any DeliveryLedger
@@ -36,8 +37,9 @@ public final class NightRunner {
   public let bcc: [String]
   /// Messages per minute at most (0: no limit).
   public let maxPerMinute: Int
-  /// Writes the exact bytes; returns the path recorded in the ledger.
-  public let archive: (_ name: String, _ bytes: [UInt8]) throws -> String
+  /// Writes the exact bytes; returns the path recorded in the ledger. Called from several
+  /// threads at once (each message is archived by the thread that built it).
+  public let archive: @Sendable (_ name: String, _ bytes: [UInt8]) throws -> String
   /// Makes the group's archive writes durable (one flush for the group).
   public var flushArchive: () -> Void = {}
   /// Messages prepared and committed together per connection (group commit).
@@ -51,7 +53,8 @@ public final class NightRunner {
   public init(
     builder: MessageBuilder, ledger: any DeliveryLedger, transports: [any MailTransport],
     envelopeFrom: String,
-    bcc: [String], maxPerMinute: Int, archive: @escaping (String, [UInt8]) throws -> String,
+    bcc: [String], maxPerMinute: Int,
+    archive: @escaping @Sendable (String, [UInt8]) throws -> String,
     unarchive: @escaping (String) -> Void, clock: @escaping () -> Date
   ) {
     precondition(!transports.isEmpty)
@@ -72,7 +75,9 @@ public final class NightRunner {
     var bytes: [UInt8]
   }
 
-  /// Archive name: `2026-0101/2026-12-01-first-<token>.eml` (resends say so).
+  /// Archive name: `2026-12-01/2026-0101-first-<token>.eml` (resends say so). One folder per
+  /// night: a night's proofs together, and no folder to create per invoice (making a folder per
+  /// message was a tenth of a night's CPU: Benchmarks/RESULTS.md).
   static func archiveName(_ m: PlannedMessage, messageID: String, resend: Bool) -> String {
     let number = m.numbers[0].map {
       $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_"
@@ -80,217 +85,285 @@ public final class NightRunner {
     let token = messageID.split(separator: ".").dropLast().last.map(String.init) ?? "m"
     let tokenSafe = String(token.filter { $0.isLetter || $0.isNumber }.prefix(16))
     return
-      "\(String(number))/\(m.letter.date.iso)-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
+      "\(m.letter.date.iso)/\(String(number))-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
   }
 
-  /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
-  /// Renders a group on every core and writes its archive files (not yet recorded).
+  /// Renders a group on every core; each message is archived by the thread that built it (the
+  /// files are not yet recorded: `run` records the group just before it goes out).
   func prepare(
     _ take: [PlannedMessage], resend: Bool, recipientsOverride: [String]?, tally: inout RunTally
   ) throws -> [Prepared] {
     guard !take.isEmpty else { return [] }
     let date = clock()
     let builder = self.builder
+    let archive = self.archive
     let built = BuiltSlots(count: take.count)
     DispatchQueue.concurrentPerform(iterations: take.count) { i in
       let m = take[i]
+      let b: MessageBuilder.Built
       do {
-        built.set(
-          i,
-          .success(
-            try builder.build(
-              m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
-              references: m.references, autoSubmitted: !resend)))
+        b = try builder.build(
+          m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
+          references: m.references, autoSubmitted: !resend)
       } catch {
-        built.set(i, .failure(MessageBuilder.BuildError(description: "\(error)")))
+        built.set(i, .notBuilt("\(error)"))
+        return
+      }
+      do {
+        let path = try archive(
+          Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
+        built.set(i, .built(b.message.messageID, b.bytes, archivePath: path))
+      } catch {
+        built.set(i, .archiveFailed(error))
       }
     }
     var batch: [Prepared] = []
+    var archiveError: (any Error)? = nil
     for (i, m) in take.enumerated() {
       let recipients = recipientsOverride ?? m.recipients
-      let b: MessageBuilder.Built
       switch built.get(i) {
-      case .success(let ok): b = ok
-      case .failure(let error):
+      case .notBuilt(let why):
         tally.notRendered += 1
         tally.problems.append(
-          "invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(error)")
-        continue
+          "invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(why)")
+      case .archiveFailed(let error):
+        archiveError = archiveError ?? error
+      case .built(let messageID, let bytes, let path):
+        let attempt = NewAttempt(
+          messageKey: String(messageID.dropFirst().dropLast()), invoices: m.numbers, step: m.step,
+          isResend: resend, runDate: m.letter.date, deadline: m.letter.deadline,
+          costs: m.letter.costs?.cents, recipients: recipients, messageID: messageID,
+          inReplyTo: m.inReplyTo, archivePath: path)
+        batch.append(Prepared(planned: m, attempt: attempt, bytes: bytes))
       }
-      let key = String(b.message.messageID.dropFirst().dropLast())
-      let path = try archive(
-        Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
-      let attempt = NewAttempt(
-        messageKey: key, invoices: m.numbers, step: m.step, isResend: resend,
-        runDate: m.letter.date,
-        deadline: m.letter.deadline, costs: m.letter.costs?.cents, recipients: recipients,
-        messageID: b.message.messageID, inReplyTo: m.inReplyTo, archivePath: path)
-      batch.append(Prepared(planned: m, attempt: attempt, bytes: b.bytes))
+    }
+    if let archiveError {
+      // Nothing of this group is recorded: its files prove nothing, remove them.
+      for p in batch { if let path = p.attempt.archivePath { unarchive(path) } }
+      throw archiveError
     }
     return batch
   }
 
-  /// Sends a prepared group on the connections, in the background; `wait()` gives the outcomes.
-  func startSending(_ batch: [Prepared]) -> (DispatchGroup, Outcomes) {
-    let outcomes = Outcomes(count: batch.count)
-    let envelopeFrom = self.envelopeFrom
-    let bcc = self.bcc
-    // Each connection is used by exactly one sender thread at a time.
-    let transports = ExclusiveUse(self.transports)
-    let connections = min(transports.items.count, batch.count)
-    let done = DispatchGroup()
-    // Connection c sends messages c, c + n, c + 2n, … of the group, in order.
-    for c in 0..<connections {
-      done.enter()
-      DispatchQueue.global().async {
-        defer { done.leave() }
-        var i = c
-        var failed: TransportError? = nil
-        while i < batch.count {
-          let p = batch[i]
-          if let failed {
-            // This connection is gone: the rest of its share was not delivered.
-            outcomes.set(i, .failure(failed))
-          } else {
-            let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
-            do throws(TransportError) {
-              outcomes.set(i, .success(try transports.items[c].send(p.bytes, envelope: envelope)))
-            } catch {
-              failed = error
-              outcomes.set(i, .failure(error))
-            }
-          }
-          i += connections
-        }
-      }
-    }
-    return (done, outcomes)
-  }
-
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
   ///
-  /// A pipeline: while one group is on the wire, the next is rendered and archived; it is
-  /// recorded as `sending` (durably) just before it goes out, so every message is durable before
-  /// its DATA starts and a crash leaves at most one group `unknown`.
+  /// A pipeline that keeps every connection busy: one sender thread per connection takes
+  /// messages from a bounded queue, while this thread renders and archives the next group (on
+  /// every core) and then, in one durable transaction, records the outcomes that came back and
+  /// the next group as `sending`, before that group enters the queue. So every message is
+  /// durable before its DATA starts, there is one fsync per group, and a crash leaves at most the
+  /// queue and the messages on the wire `unknown` (connections × (messagesPerConnection + 1)).
   public func run(
     _ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil
   ) throws -> RunTally {
     var tally = RunTally()
     let group = transports.count * max(1, messagesPerConnection)
+    let pipe = SendPipeline(capacity: group)
+    let start = Date()  // the rate limit is in real time, not the letters' date
+    let envelopeFrom = self.envelopeFrom
+    let bcc = self.bcc
+    let interval = maxPerMinute > 0 ? 60 / Double(maxPerMinute) : 0
+    let senders = DispatchGroup()
+    let connections = ExclusiveUse(transports)
+    for c in transports.indices {
+      senders.enter()
+      Thread.detachNewThread {
+        defer { senders.leave() }
+        while let (p, k) = pipe.take() {
+          if let stopped = pipe.stopped {
+            // A connection failed: the rest of the queue is not attempted (next run).
+            pipe.report(p, .failure(stopped))
+            continue
+          }
+          // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
+          if interval > 0 {
+            let wait = start.addingTimeInterval(Double(k) * interval).timeIntervalSinceNow
+            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+          }
+          let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
+          do throws(TransportError) {
+            pipe.report(p, .success(try connections.items[c].send(p.bytes, envelope: envelope)))
+          } catch {
+            pipe.report(p, .failure(error))
+          }
+        }
+      }
+    }
     var index = 0
-    let start = clock()
-    var sentCount = 0
-    func nextSlice() -> [PlannedMessage] {
-      let take = Array(messages[index..<min(index + group, messages.count)])
-      index += take.count
-      return take
-    }
-    var next: [Prepared] = []
-    while next.isEmpty && index < messages.count {
-      next = try prepare(
-        nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
-    }
-    while !next.isEmpty {
-      let batch = next
-      next = []
-      // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
-      if maxPerMinute > 0 {
-        let earliest = start.addingTimeInterval(Double(sentCount) * 60 / Double(maxPerMinute))
-        let wait = earliest.timeIntervalSince(clock())
-        if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-      }
-      // The archived bytes and the `sending` records are durable before any DATA starts. Only
-      // this group is recorded ahead of its sending: a crash leaves at most one group unknown.
-      flushArchive()
-      try ledger.begin(batch.map(\.attempt))
-      let (done, outcomes) = startSending(batch)
-      // Meanwhile: the next group.
-      var prepareError: (any Error)? = nil
-      do {
-        while next.isEmpty && index < messages.count {
-          next = try prepare(
-            nextSlice(), resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
+    var begun: [Prepared] = []  // recorded as sending, outcome not yet committed
+    var settled = 0
+    var carried: [SendPipeline.Outcome] = []
+    var failure: (any Error)? = nil
+    var pending: [Prepared] = []
+    do {
+      while true {
+        while pending.isEmpty && index < messages.count {
+          let take = Array(messages[index..<min(index + group, messages.count)])
+          index += take.count
+          pending = try prepare(
+            take, resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
         }
-      } catch {
-        prepareError = error
-      }
-      done.wait()
-      sentCount += batch.count
-
-      let failedWhole = (0..<batch.count).allSatisfy {
-        if case .failure = outcomes.get($0) { return true } else { return false }
-      }
-      if failedWhole, tally.sent + tally.deferred + tally.rejected + tally.unknown == 0,
-        case .failure(let first) = outcomes.get(0)
-      {
-        // The server refused the session before the run's first message got anywhere: undo this
-        // group's records (the next one is not recorded yet), so the run marks nothing.
-        try ledger.abandon(batch.map(\.attempt.messageKey))
-        for p in batch + next { if let path = p.attempt.archivePath { unarchive(path) } }
-        throw first
-      }
-      var results: [DeliveryResult] = []
-      for (i, p) in batch.enumerated() {
-        let outcome: DeliveryOutcome
-        switch outcomes.get(i) {
-        case .success(let o): outcome = o
-        case .failure(let e):
-          // The server could not be used: nothing of this message was delivered.
-          outcome = .deferred(code: 0, reply: e.message)
-          tally.stoppedEarly = e.message
+        if pending.isEmpty { break }
+        let (outcomes, stopped) = pipe.waitForRoom(pending.count)
+        if stopped {
+          // Not recorded, not sent: its archive files prove nothing.
+          for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
+          pending = []
+          carried = outcomes
+          break
         }
-        let keepArchive = outcome.state == .sent || outcome.state == .unknown
-        if !keepArchive, let path = p.attempt.archivePath { unarchive(path) }
-        results.append(
-          DeliveryResult(
-            messageKey: p.attempt.messageKey, state: outcome.state, replyCode: outcome.code,
-            reply: outcome.reply,
-            archivePath: keepArchive ? p.attempt.archivePath : nil))
-        let who =
-          "invoice \(p.planned.numbers.joined(separator: ", ")) (\(p.planned.step.rawValue))"
-        switch outcome.state {
-        case .sent:
-          tally.sent += 1
-          tally.sentInvoices += p.planned.numbers.count
-        case .deferred:
-          tally.deferred += 1
-          tally.problems.append("\(who): deferred, retried next run: \(outcome.reply)")
-        case .rejected:
-          tally.rejected += 1
-          tally.problems.append("\(who): rejected by the server, not retried: \(outcome.reply)")
-        default:
-          tally.unknown += 1
-          tally.problems.append(
-            "\(who): unknown (\(outcome.reply)); check, then `herinner resolve`")
-        }
+        let results = settle(outcomes, &tally)
+        // The archived bytes, then the records, are durable before any DATA of this group.
+        flushArchive()
+        try ledger.commit(finishing: results, beginning: pending.map(\.attempt))
+        settled += results.count
+        let done = Set(outcomes.map(\.prepared.attempt.messageKey))
+        begun.removeAll { done.contains($0.attempt.messageKey) }
+        begun += pending
+        if !results.isEmpty { progress(settled, messages.count) }
+        pipe.push(pending)
+        pending = []
       }
-      try ledger.finish(results)
-      progress(sentCount, messages.count)
-      if let prepareError { throw prepareError }
-      if tally.stoppedEarly != nil {
-        // The group rendered behind this one was never recorded nor sent.
-        for p in next { if let path = p.attempt.archivePath { unarchive(path) } }
-        next = []
-      }
+    } catch {
+      failure = error
+      for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
     }
+    pipe.close()
+    senders.wait()
+    let rest = carried + pipe.takeAll()
+    if let stopped = pipe.stopped, settled == 0,
+      !rest.contains(where: { if case .success = $0.result { true } else { false } })
+    {
+      // The server refused the session before the run's first message got anywhere: undo the
+      // records, so the run marks nothing.
+      try ledger.abandon(begun.map(\.attempt.messageKey))
+      for p in begun { if let path = p.attempt.archivePath { unarchive(path) } }
+      if let failure { throw failure }
+      throw stopped
+    }
+    let results = settle(rest, &tally)
+    try ledger.finish(results)
+    settled += results.count
+    progress(settled, messages.count)
+    if let stopped = pipe.stopped { tally.stoppedEarly = stopped.message }
+    if let failure { throw failure }
     return tally
+  }
+
+  /// Turns outcomes into ledger results and counts them; removes the archive copy of a message
+  /// that provably did not go out.
+  func settle(_ outcomes: [SendPipeline.Outcome], _ tally: inout RunTally) -> [DeliveryResult] {
+    var results: [DeliveryResult] = []
+    for (p, result) in outcomes {
+      let outcome: DeliveryOutcome
+      switch result {
+      case .success(let o): outcome = o
+      case .failure(let e):
+        // The server could not be used: nothing of this message was delivered.
+        outcome = .deferred(code: 0, reply: e.message)
+        tally.stoppedEarly = e.message
+      }
+      let keepArchive = outcome.state == .sent || outcome.state == .unknown
+      if !keepArchive, let path = p.attempt.archivePath { unarchive(path) }
+      results.append(
+        DeliveryResult(
+          messageKey: p.attempt.messageKey, state: outcome.state, replyCode: outcome.code,
+          reply: outcome.reply, archivePath: keepArchive ? p.attempt.archivePath : nil))
+      let who = "invoice \(p.planned.numbers.joined(separator: ", ")) (\(p.planned.step.rawValue))"
+      switch outcome.state {
+      case .sent:
+        tally.sent += 1
+        tally.sentInvoices += p.planned.numbers.count
+      case .deferred:
+        tally.deferred += 1
+        tally.problems.append("\(who): deferred, retried next run: \(outcome.reply)")
+      case .rejected:
+        tally.rejected += 1
+        tally.problems.append("\(who): rejected by the server, not retried: \(outcome.reply)")
+      default:
+        tally.unknown += 1
+        tally.problems.append("\(who): unknown (\(outcome.reply)); check, then `herinner resolve`")
+      }
+    }
+    return results
   }
 }
 
-/// Results written by the parallel senders, read after they all finished.
-final class Outcomes: @unchecked Sendable {
-  private var values: [Result<DeliveryOutcome, TransportError>?]
-  private let lock = NSLock()
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-  func set(_ i: Int, _ v: Result<DeliveryOutcome, TransportError>) {
-    lock.lock()
-    values[i] = v
-    lock.unlock()
+/// The queue between the recording thread and the sender threads, and the outcomes back.
+final class SendPipeline: @unchecked Sendable {
+  typealias Outcome = (
+    prepared: NightRunner.Prepared, result: Result<DeliveryOutcome, TransportError>
+  )
+  private let cond = NSCondition()
+  private var queue: [NightRunner.Prepared] = []
+  private var head = 0
+  private var taken = 0
+  private var closed = false
+  private var outcomes: [Outcome] = []
+  private var firstFailure: TransportError? = nil
+  let capacity: Int
+
+  init(capacity: Int) { self.capacity = max(1, capacity) }
+
+  var stopped: TransportError? { cond.withLock { firstFailure } }
+
+  func push(_ items: [NightRunner.Prepared]) {
+    cond.withLock {
+      if head == queue.count {
+        queue.removeAll(keepingCapacity: true)
+        head = 0
+      }
+      queue += items
+      cond.broadcast()
+    }
   }
-  func get(_ i: Int) -> Result<DeliveryOutcome, TransportError> {
-    lock.lock()
-    defer { lock.unlock() }
-    return values[i] ?? .failure(TransportError(kind: .other, message: "no outcome"))
+
+  /// The next message and its place in the night's send order; nil when closed and drained.
+  func take() -> (NightRunner.Prepared, Int)? {
+    cond.lock()
+    defer { cond.unlock() }
+    while head == queue.count && !closed { cond.wait() }
+    guard head < queue.count else { return nil }
+    let p = queue[head]
+    head += 1
+    taken += 1
+    cond.broadcast()
+    return (p, taken - 1)
+  }
+
+  func report(_ p: NightRunner.Prepared, _ r: Result<DeliveryOutcome, TransportError>) {
+    cond.withLock {
+      outcomes.append((p, r))
+      if case .failure(let e) = r, firstFailure == nil { firstFailure = e }
+      cond.broadcast()
+    }
+  }
+
+  /// Waits until `count` more messages fit in the queue, or a connection failed; returns the
+  /// outcomes reported so far and whether the night has stopped, atomically: outcomes returned
+  /// with `false` hold no failure.
+  func waitForRoom(_ count: Int) -> ([Outcome], Bool) {
+    cond.lock()
+    defer { cond.unlock() }
+    while queue.count - head + count > capacity && firstFailure == nil { cond.wait() }
+    let out = outcomes
+    outcomes = []
+    return (out, firstFailure != nil)
+  }
+
+  func close() {
+    cond.withLock {
+      closed = true
+      cond.broadcast()
+    }
+  }
+
+  func takeAll() -> [Outcome] {
+    cond.withLock {
+      let out = outcomes
+      outcomes = []
+      return out
+    }
   }
 }
 
@@ -302,17 +375,22 @@ struct ExclusiveUse: @unchecked Sendable {
 
 /// Messages built in parallel, read after all builders finished.
 final class BuiltSlots: @unchecked Sendable {
-  private var values: [Result<MessageBuilder.Built, MessageBuilder.BuildError>?]
+  enum Slot {
+    case built(String, [UInt8], archivePath: String)
+    case notBuilt(String)
+    case archiveFailed(any Error)
+  }
+  private var values: [Slot?]
   private let lock = NSLock()
   init(count: Int) { values = Array(repeating: nil, count: count) }
-  func set(_ i: Int, _ v: Result<MessageBuilder.Built, MessageBuilder.BuildError>) {
+  func set(_ i: Int, _ v: Slot) {
     lock.lock()
     values[i] = v
     lock.unlock()
   }
-  func get(_ i: Int) -> Result<MessageBuilder.Built, MessageBuilder.BuildError> {
+  func get(_ i: Int) -> Slot {
     lock.lock()
     defer { lock.unlock() }
-    return values[i] ?? .failure(MessageBuilder.BuildError(description: "not built"))
+    return values[i] ?? .notBuilt("not built")
   }
 }

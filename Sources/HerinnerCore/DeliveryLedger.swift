@@ -59,4 +59,16 @@ public protocol DeliveryLedger: AnyObject {
   /// Removes attempts that provably never reached a server (the connection, TLS or login failed
   /// before the first message of the run), so that such a run marks nothing.
   func abandon(_ messageKeys: [String]) throws
+  /// `finish(results)` and `begin(attempts)` in one durable transaction where the ledger can
+  /// (all or none); the default does one after the other.
+  func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt]) throws
+}
+
+extension DeliveryLedger {
+  public func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt])
+    throws
+  {
+    if !results.isEmpty { try finish(results) }
+    if !attempts.isEmpty { try begin(attempts) }
+  }
 }

@@ -218,8 +218,31 @@ public final class Ledger: DeliveryLedger {
   /// Records several attempts as `sending` in one durable transaction (a group commit): all
   /// or none.
   public func begin(_ attempts: [NewAttempt]) throws(LedgerError) {
+    try commit(finishing: [], beginning: attempts)
+  }
+
+  /// Records several outcomes in one transaction.
+  public func finish(_ results: [DeliveryResult]) throws(LedgerError) {
+    try commit(finishing: results, beginning: [])
+  }
+
+  /// The outcomes of the messages that went out and the `sending` records of the next ones, in
+  /// one durable transaction: one fsync per group of the night instead of two.
+  public func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt])
+    throws(LedgerError)
+  {
+    guard !results.isEmpty || !attempts.isEmpty else { return }
     let now = Self.timestamp()
     try db.transaction { () throws(LedgerError) in
+      if !results.isEmpty {
+        let update = try db.prepare(
+          "UPDATE deliveries SET state = ?, reply_code = ?, reply = ?, archive_path = ?, updated_at = ? WHERE message_key = ?"
+        )
+        for r in results {
+          try update.run([r.state.rawValue, r.replyCode, r.reply, r.archivePath, now, r.messageKey])
+        }
+      }
+      guard !attempts.isEmpty else { return }
       let insert = try db.prepare(
         "INSERT INTO deliveries (message_key, invoice, stage, state, resend, run_date, deadline, costs_cents, recipients, message_id, in_reply_to, archive_path, created_at, updated_at) VALUES (?, ?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       )
@@ -242,19 +265,6 @@ public final class Ledger: DeliveryLedger {
             throw error
           }
         }
-      }
-    }
-  }
-
-  /// Records several outcomes in one transaction.
-  public func finish(_ results: [DeliveryResult]) throws(LedgerError) {
-    try db.transaction { () throws(LedgerError) in
-      let update = try db.prepare(
-        "UPDATE deliveries SET state = ?, reply_code = ?, reply = ?, archive_path = ?, updated_at = ? WHERE message_key = ?"
-      )
-      let now = Self.timestamp()
-      for r in results {
-        try update.run([r.state.rawValue, r.replyCode, r.reply, r.archivePath, now, r.messageKey])
       }
     }
   }

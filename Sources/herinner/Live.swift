@@ -102,24 +102,32 @@ extension Config {
     }
   }
 
-  /// Archive writes: `archive/<invoice>/<date>-<step>-<token>.eml` (made durable per group).
-  var archiveWriter: (String, [UInt8]) throws -> String {
+  /// Archive writes: `archive/<date>/<invoice>-<step>-<token>.eml` (made durable per group).
+  /// Safe from several threads: each call writes its own file; a folder made by another thread
+  /// at the same moment is fine (EEXIST).
+  var archiveWriter: @Sendable (String, [UInt8]) throws -> String {
     let root = archive
+    try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     return { name, bytes in
       let path = (root as NSString).appendingPathComponent(name)
-      try FileManager.default.createDirectory(
-        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-      guard fd >= 0 else {
-        throw MessageBuilder.BuildError(description: "cannot write the archive \(path)")
+      func fail(_ what: String) -> MessageBuilder.BuildError {
+        MessageBuilder.BuildError(
+          description: "cannot \(what) the archive \(path): \(String(cString: strerror(errno)))")
       }
+      let folder = (path as NSString).deletingLastPathComponent
+      if mkdir(folder, 0o755) != 0 && errno != EEXIST {
+        // A root removed since the start, or nested names: the careful way.
+        try FileManager.default.createDirectory(
+          atPath: folder, withIntermediateDirectories: true)
+      }
+      let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw fail("write") }
       defer { close(fd) }
       var written = 0
       while written < bytes.count {
-        let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else {
-          throw MessageBuilder.BuildError(description: "cannot write the archive \(path)")
-        }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw fail("write") }
         written += n
       }
       return path

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHerinnerSystem
 import Foundation
 import HerinnerBatch
 import HerinnerCore
@@ -34,22 +35,64 @@ extension Config {
   }
 
   /// Reads attachments only from inside the attachments folder (the row checks already refused
-  /// escapes; this is the second line of defence).
+  /// escapes; this is the second line of defence, enforced by the kernel where it can be:
+  /// openat2 with RESOLVE_BENEATH; else, or for an absolute symlink that stays inside, the
+  /// resolved path must lie under the folder).
   var attachmentReader: @Sendable (String) throws -> [UInt8] {
     let root = URL(fileURLWithPath: invoices.attachments).resolvingSymlinksInPath().path
+    // Open for the life of the process: every read of the night resolves beneath it.
+    let rootFD = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     return { relative in
-      let full = URL(fileURLWithPath: root).appendingPathComponent(relative)
-        .resolvingSymlinksInPath().path
-      guard full.hasPrefix(root + "/") else {
+      var fd: Int32 = -1
+      var why = ENOSYS
+      if rootFD >= 0 && !relative.hasPrefix("/") {
+        fd = herinner_open_beneath(rootFD, relative)
+        if fd < 0 { why = errno }
+      }
+      if fd < 0 && (why == ENOSYS || why == EXDEV) {
+        let full = URL(fileURLWithPath: root).appendingPathComponent(relative)
+          .resolvingSymlinksInPath().path
+        guard full.hasPrefix(root + "/") else {
+          throw MessageBuilder.BuildError(
+            description: "attachment \(relative) leaves the attachments folder")
+        }
+        fd = open(full, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { why = errno }
+      }
+      guard fd >= 0 else {
         throw MessageBuilder.BuildError(
-          description: "attachment \(relative) leaves the attachments folder")
+          description: "cannot read \(root)/\(relative): \(String(cString: strerror(why)))")
       }
-      guard let data = FileManager.default.contents(atPath: full) else {
-        throw MessageBuilder.BuildError(description: "cannot read \(full)")
-      }
-      return [UInt8](data)
+      defer { close(fd) }
+      return try readWhole(fd, name: relative)
     }
   }
+}
+
+/// Reads a whole open file into one buffer sized by fstat (no Data, no second copy).
+func readWhole(_ fd: Int32, name: String) throws -> [UInt8] {
+  var st = stat()
+  guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+    throw MessageBuilder.BuildError(description: "cannot read \(name): not a regular file")
+  }
+  var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+  var got = 0
+  while true {
+    if got == bytes.count {
+      // The file may have grown since fstat: read until the end.
+      bytes.append(contentsOf: [UInt8](repeating: 0, count: max(4096, bytes.count / 2)))
+    }
+    let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
+    if n < 0 {
+      if errno == EINTR { continue }
+      throw MessageBuilder.BuildError(
+        description: "cannot read \(name): \(String(cString: strerror(errno)))")
+    }
+    if n == 0 { break }
+    got += n
+  }
+  bytes.removeSubrange(got...)
+  return bytes
 }
 
 func loadTemplates(_ config: Config) throws -> TemplateSet {

@@ -111,24 +111,35 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
   }
 }
 
-/// A ledger in memory that remembers the order of events.
-final class MemoryLedger: DeliveryLedger {
-  var states: [String: DeliveryState] = [:]
-  var events: [String] = []
+/// A ledger in memory that remembers the order of events. The runner records on its own thread
+/// while the senders (FakeTransport) look at it: every access takes the lock.
+final class MemoryLedger: DeliveryLedger, @unchecked Sendable {
+  private let lock = NSLock()
+  private var _states: [String: DeliveryState] = [:]
+  private var _events: [String] = []
+  var states: [String: DeliveryState] { lock.withLock { _states } }
+  var events: [String] { lock.withLock { _events } }
+  func event(_ e: String) { lock.withLock { _events.append(e) } }
   func begin(_ attempts: [NewAttempt]) throws {
-    for a in attempts {
-      states[a.messageKey] = .sending
-      events.append("begin \(a.invoices.joined(separator: "+"))")
+    lock.withLock {
+      for a in attempts {
+        _states[a.messageKey] = .sending
+        _events.append("begin \(a.invoices.joined(separator: "+"))")
+      }
     }
   }
   func abandon(_ messageKeys: [String]) throws {
-    for k in messageKeys { states[k] = nil }
-    events.append("abandon \(messageKeys.count)")
+    lock.withLock {
+      for k in messageKeys { _states[k] = nil }
+      _events.append("abandon \(messageKeys.count)")
+    }
   }
   func finish(_ results: [DeliveryResult]) throws {
-    for r in results {
-      states[r.messageKey] = r.state
-      events.append("finish \(r.state.rawValue)")
+    lock.withLock {
+      for r in results {
+        _states[r.messageKey] = r.state
+        _events.append("finish \(r.state.rawValue)")
+      }
     }
   }
 }
@@ -154,7 +165,7 @@ final class FakeTransport: MailTransport {
     ).dropLast()
     precondition(ledger.states[String(id)] == .sending, "sent before it was recorded")
     received.append(message)
-    ledger.events.append("send")
+    ledger.event("send")
     return outcomes.isEmpty ? .accepted(code: 250, reply: "250 ok") : outcomes.removeFirst()
   }
 }
@@ -168,7 +179,7 @@ final class FakeTransport: MailTransport {
 
   func runner(
     _ ledger: MemoryLedger, _ transport: FakeTransport,
-    archive: @escaping (String, [UInt8]) throws -> String = { n, _ in n }
+    archive: @escaping @Sendable (String, [UInt8]) throws -> String = { n, _ in n }
   ) throws -> NightRunner {
     let b = MessageBuilder(
       templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
@@ -217,7 +228,7 @@ final class FakeTransport: MailTransport {
       }
     }
     let c = Capture(ledger)
-    var archived: [[UInt8]] = []
+    let archived = ArchivedBytes()
     let b = MessageBuilder(
       templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
       readAttachment: { _ in [1, 2, 3] })
@@ -232,7 +243,7 @@ final class FakeTransport: MailTransport {
     _ = try r.run(messages(1))
     #expect(c.envelopes.first?.recipients == ["klant@example.nl", "archief@studiovermeer.nl"])
     #expect(!String(decoding: c.bytes[0], as: UTF8.self).lowercased().contains("archief@"))
-    #expect(archived == c.bytes)
+    #expect(archived.all == c.bytes)
   }
 
   @Test func aConnectionLostMidBatchDefersTheRestAndStops() throws {
@@ -271,4 +282,12 @@ final class FakeTransport: MailTransport {
     // 600 a minute: the third may not start before 0.2 s.
     #expect(Date().timeIntervalSince(start) >= 0.2)
   }
+}
+
+/// What the runner archived; written from its builder threads.
+final class ArchivedBytes: @unchecked Sendable {
+  private var items: [[UInt8]] = []
+  private let lock = NSLock()
+  func append(_ b: [UInt8]) { lock.withLock { items.append(b) } }
+  var all: [[UInt8]] { lock.withLock { items } }
 }

@@ -167,3 +167,20 @@ func sha256Hex(_ bytes: [UInt8]) -> String {
   }
   return h.map { String(format: "%08x", $0) }.joined()
 }
+
+@Suite struct Base64Tests {
+  /// Against Foundation's encoder with 76-character CRLF lines, for every length around the
+  /// line and triple boundaries and some large ones.
+  @Test func matchesFoundationAtEveryLength() {
+    var g = SystemRandomNumberGenerator()
+    for n in Array(0...240) + [56, 57, 58, 113, 114, 115, 4095, 100_000, 100_001, 100_002] {
+      let data = (0..<n).map { _ in UInt8.random(in: 0...255, using: &g) }
+      var out: [UInt8] = Array("x".utf8)
+      Base64.appendLines(data, to: &out)
+      var expected = Data(data).base64EncodedString(
+        options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+      if n > 0 { expected += "\r\n" }
+      #expect(String(decoding: out.dropFirst(), as: UTF8.self) == expected, "length \(n)")
+    }
+  }
+}
