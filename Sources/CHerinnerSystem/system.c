@@ -21,3 +21,5 @@ int herinner_open_beneath(int dirfd, const char *path) {
   return -1;
 #endif
 }
+
+int herinner_o_direct(void) { return O_DIRECT; }

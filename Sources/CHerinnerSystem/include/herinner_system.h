@@ -10,4 +10,7 @@ int herinner_syncfs(int fd);
 /// or -1 with errno set; errno ENOSYS means the kernel has no openat2 (before Linux 5.6) and
 /// EXDEV that the path leaves the directory or goes through an absolute symlink.
 int herinner_open_beneath(int dirfd, const char *path);
+
+/// O_DIRECT, which Glibc only defines with _GNU_SOURCE.
+int herinner_o_direct(void);
 #endif
