@@ -78,14 +78,16 @@ public final class NightRunner {
   /// Archive name: `2026-12-01/2026-0101-first-<token>.eml` (resends say so). One folder per
   /// night: a night's proofs together, and no folder to create per invoice (making a folder per
   /// message was a tenth of a night's CPU: Benchmarks/RESULTS.md).
-  static func archiveName(_ m: PlannedMessage, messageID: String, resend: Bool) -> String {
+  static func archiveName(
+    _ m: PlannedMessage, date: CalendarDate, messageID: String, resend: Bool
+  ) -> String {
     let number = m.numbers[0].map {
       $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_"
     }
     let token = messageID.split(separator: ".").dropLast().last.map(String.init) ?? "m"
     let tokenSafe = String(token.filter { $0.isLetter || $0.isNumber }.prefix(16))
     return
-      "\(m.letter.date.iso)/\(String(number))-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
+      "\(date.iso)/\(String(number))-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
   }
 
   /// Renders a group on every core; each message is archived by the thread that built it (the
@@ -100,10 +102,11 @@ public final class NightRunner {
     let built = BuiltSlots(count: take.count)
     DispatchQueue.concurrentPerform(iterations: take.count) { i in
       let m = take[i]
+      let letter = m.letter
       let b: MessageBuilder.Built
       do {
         b = try builder.build(
-          m.letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
+          letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
           references: m.references, autoSubmitted: !resend)
       } catch {
         built.set(i, .notBuilt("\(error)"))
@@ -111,8 +114,9 @@ public final class NightRunner {
       }
       do {
         let path = try archive(
-          Self.archiveName(m, messageID: b.message.messageID, resend: resend), b.bytes)
-        built.set(i, .built(b.message.messageID, b.bytes, archivePath: path))
+          Self.archiveName(
+            m, date: letter.date, messageID: b.message.messageID, resend: resend), b.bytes)
+        built.set(i, .built(b.message.messageID, b.bytes, archivePath: path, letter))
       } catch {
         built.set(i, .archiveFailed(error))
       }
@@ -128,11 +132,11 @@ public final class NightRunner {
           "invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(why)")
       case .archiveFailed(let error):
         archiveError = archiveError ?? error
-      case .built(let messageID, let bytes, let path):
+      case .built(let messageID, let bytes, let path, let letter):
         let attempt = NewAttempt(
           messageKey: String(messageID.dropFirst().dropLast()), invoices: m.numbers, step: m.step,
-          isResend: resend, runDate: m.letter.date, deadline: m.letter.deadline,
-          costs: m.letter.costs?.cents, recipients: recipients, messageID: messageID,
+          isResend: resend, runDate: letter.date, deadline: letter.deadline,
+          costs: letter.costs?.cents, recipients: recipients, messageID: messageID,
           inReplyTo: m.inReplyTo, archivePath: path)
         batch.append(Prepared(planned: m, attempt: attempt, bytes: bytes))
       }
@@ -376,7 +380,7 @@ struct ExclusiveUse: @unchecked Sendable {
 /// Messages built in parallel, read after all builders finished.
 final class BuiltSlots: @unchecked Sendable {
   enum Slot {
-    case built(String, [UInt8], archivePath: String)
+    case built(String, [UInt8], archivePath: String, Letter)
     case notBuilt(String)
     case archiveFailed(any Error)
   }

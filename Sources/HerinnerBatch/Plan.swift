@@ -3,31 +3,103 @@ import HerinnerCore
 import HerinnerLetters
 
 /// One message the night will send: a step for one customer, covering one or more invoices.
+///
+/// Small on purpose (memory must not grow with the night beyond the invoice records): a planned
+/// message holds the positions of its invoices in the night's shared invoice array, and its
+/// letter is made when it is asked for (when the message is built), not kept for the whole night.
 public struct PlannedMessage: Sendable {
   public var step: Step
-  public var letter: Letter
-  public var recipients: [String]
   /// The Message-IDs this one threads to (the first reminder's, for a second).
   public var inReplyTo: String?
   public var references: [String]
-  /// The invoices whose step this message takes (recorded in the ledger). A consumer's second
-  /// letter may list more claims than it records: those already past their second step.
-  public var recorded: [String]
+  var source: Source
+  var recipientsOverride: [String]?
+
+  enum Source: Sendable {
+    /// A letter made elsewhere (a resend). Boxed: a Letter is several hundred bytes and an
+    /// enum is as large as its largest case.
+    indirect case letter(Letter, recorded: [String])
+    /// Invoices `indices` of the night; the first `recorded` of them take this step (a
+    /// consumer's second letter may list more claims than it records).
+    case planned(
+      PlanBasis, indices: Positions, recorded: Int, firstSentOn: CalendarDate?, costs: Money?)
+  }
 
   public init(
     step: Step, letter: Letter, recipients: [String], inReplyTo: String?, references: [String],
     recorded: [String]? = nil
   ) {
     self.step = step
-    self.letter = letter
-    self.recipients = recipients
+    self.source = .letter(letter, recorded: recorded ?? letter.invoices.map(\.number))
+    self.recipientsOverride = recipients
     self.inReplyTo = inReplyTo
     self.references = references
-    self.recorded = recorded ?? letter.invoices.map(\.number)
   }
 
-  public var invoices: [Invoice] { letter.invoices }
+  init(
+    step: Step, basis: PlanBasis, index: Int, firstSentOn: CalendarDate?, inReplyTo: String?,
+    references: [String]
+  ) {
+    self.step = step
+    self.source = .planned(
+      basis, indices: Positions(index), recorded: 1, firstSentOn: firstSentOn, costs: nil)
+    self.inReplyTo = inReplyTo
+    self.references = references
+  }
+
+  /// The letter, made now from the night's values.
+  public var letter: Letter {
+    switch source {
+    case .letter(let l, _): return l
+    case .planned(let basis, let indices, _, let firstSentOn, let costs):
+      return Letter.make(
+        step: step, invoices: indices.all.map { basis.invoices[Int($0)] }, sender: basis.sender,
+        policy: basis.policy, date: basis.date, firstSentOn: firstSentOn, costsOverride: costs)
+    }
+  }
+
+  public var recipients: [String] {
+    if let recipientsOverride { return recipientsOverride }
+    switch source {
+    case .letter(let l, _): return [l.first.email]
+    case .planned(let basis, let indices, _, _, _):
+      return [basis.invoices[Int(indices.first)].email]
+    }
+  }
+
+  public var invoices: [Invoice] {
+    switch source {
+    case .letter(let l, _): return l.invoices
+    case .planned(let basis, let indices, _, _, _):
+      return indices.all.map { basis.invoices[Int($0)] }
+    }
+  }
+
+  /// The invoices whose step this message takes (recorded in the ledger).
+  public var recorded: [String] {
+    switch source {
+    case .letter(_, let r): return r
+    case .planned(let basis, let indices, let n, _, _):
+      return indices.all.prefix(n).map { basis.invoices[Int($0)].number }
+    }
+  }
+
   public var numbers: [String] { recorded }
+}
+
+/// What every planned message of a night shares: the invoices (one array, not a copy per
+/// message), the sender, the policy and the date.
+public final class PlanBasis: Sendable {
+  public let invoices: [Invoice]
+  public let sender: Sender
+  public let policy: Policy
+  public let date: CalendarDate
+  init(invoices: [Invoice], sender: Sender, policy: Policy, date: CalendarDate) {
+    self.invoices = invoices
+    self.sender = sender
+    self.policy = policy
+    self.date = date
+  }
 }
 
 /// What tonight holds: the messages, the call list, the invoices ready for collection, and why
@@ -53,6 +125,8 @@ public struct Planner: Sendable {
   public var maxMessageBytes: Int
   /// An attachment's size in bytes (nil when unknown).
   public var attachmentSize: @Sendable (String) -> Int?
+  /// Replaces the grouping hash (tests: every key colliding must still group correctly).
+  var groupHash: (@Sendable (GroupKey) -> Int)? = nil
 
   public init(
     policy: Policy, sender: Sender, maxMessageBytes: Int = 0,
@@ -79,8 +153,12 @@ public struct Planner: Sendable {
       plan.closed = why
     }
     let ladder = Ladder(policy: policy)
-    var groups: [String: Int] = [:]  // customer|step → index in plan.messages
-    for inv in invoices {
+    let basis = PlanBasis(invoices: invoices, sender: sender, policy: policy, date: date)
+    var groups = Groups()  // customer + step → index in plan.messages
+    if let groupHash { groups.hash = groupHash }
+    // At most one message per invoice; pages never written are never resident.
+    plan.messages.reserveCapacity(invoices.count)
+    for (index, inv) in invoices.enumerated() {
       let history = histories[inv.number] ?? .empty
       let d = ladder.decision(for: inv, history: history, on: date)
       guard let step = d.step else {
@@ -100,34 +178,30 @@ public struct Planner: Sendable {
           continue
         }
         let firstSent = history.firstSent(.first)?.date
-        let key =
-          policy.onePerCustomer
-          ? "\(inv.customerKey)|\(step.rawValue)" : "\(inv.number)|\(step.rawValue)"
-        if let i = groups[key] {
-          var m = plan.messages[i]
-          var invs = m.letter.invoices
-          invs.append(inv)
-          let earliestFirst = [m.letter.firstSentOn, firstSent].compactMap { $0 }.min()
-          m.letter = Letter.make(
-            step: step, invoices: invs, sender: sender, policy: policy, date: date,
-            firstSentOn: earliestFirst)
-          m.recorded.append(inv.number)
+        let key = GroupKey(inv, step: step, perCustomer: policy.onePerCustomer)
+        if let i = groups.find(key, in: plan.messages) {
+          guard
+            case .planned(let b, var indices, let n, let earlier, let costs) = plan.messages[i]
+              .source
+          else { continue }
+          indices.append(index)
+          let earliestFirst = [earlier, firstSent].compactMap { $0 }.min()
+          plan.messages[i].source = .planned(
+            b, indices: indices, recorded: n + 1, firstSentOn: earliestFirst, costs: costs)
           if step == .second {
             let ids = messageIDs(inv.number, .first)
-            for id in ids where !m.references.contains(id) { m.references.append(id) }
+            for id in ids where !plan.messages[i].references.contains(id) {
+              plan.messages[i].references.append(id)
+            }
           }
-          plan.messages[i] = m
         } else {
-          let letter = Letter.make(
-            step: step, invoices: [inv], sender: sender, policy: policy, date: date,
-            firstSentOn: firstSent)
           var refs: [String] = []
           if step == .second { refs = messageIDs(inv.number, .first) }
-          groups[key] = plan.messages.count
+          groups.insert(key, plan.messages.count)
           plan.messages.append(
             PlannedMessage(
-              step: step, letter: letter, recipients: [inv.email], inReplyTo: refs.first,
-              references: refs))
+              step: step, basis: basis, index: index, firstSentOn: firstSent,
+              inReplyTo: refs.first, references: refs))
         }
       }
     }
@@ -145,22 +219,30 @@ public struct Planner: Sendable {
     _ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory]
   ) {
     let ladder = Ladder(policy: policy)
-    for (i, m) in plan.messages.enumerated() where m.step == .second && m.letter.kind == .consumer {
-      let key = m.letter.first.customerKey
-      let extra = invoices.filter { inv in
-        guard inv.customerKey == key, !m.recorded.contains(inv.number),
-          let h = histories[inv.number], h.firstSent(.second) != nil
-        else { return false }
-        let d = ladder.decision(for: inv, history: h, on: plan.date)
-        return d.step == .collection || d.reason == .notYet
-      }
-      guard !extra.isEmpty else { continue }
-      var message = m
-      message.letter = Letter.make(
-        step: .second, invoices: m.letter.invoices + extra, sender: sender, policy: policy,
-        date: plan.date,
-        firstSentOn: m.letter.firstSentOn)
-      plan.messages[i] = message
+    // The consumers who get a second letter tonight, and their other claims past their second.
+    var seconds: [GroupKey: Int] = [:]
+    for (i, m) in plan.messages.enumerated() where m.step == .second {
+      guard case .planned(let b, let indices, _, _, _) = m.source,
+        b.invoices[Int(indices.first)].kind == .consumer
+      else { continue }
+      seconds[GroupKey(b.invoices[Int(indices.first)], step: .second, perCustomer: true)] = i
+    }
+    guard !seconds.isEmpty else { return }
+    var extra: [Int: [Int32]] = [:]
+    for (index, inv) in invoices.enumerated() {
+      guard let i = seconds[GroupKey(inv, step: .second, perCustomer: true)],
+        let h = histories[inv.number], h.firstSent(.second) != nil,
+        case .planned(_, let indices, _, _, _) = plan.messages[i].source,
+        !indices.contains(index)
+      else { continue }
+      let d = ladder.decision(for: inv, history: h, on: plan.date)
+      if d.step == .collection || d.reason == .notYet { extra[i, default: []].append(Int32(index)) }
+    }
+    for (i, more) in extra {
+      guard case .planned(let b, let indices, let n, let first, let costs) = plan.messages[i].source
+      else { continue }
+      plan.messages[i].source = .planned(
+        b, indices: Positions(indices.all + more), recorded: n, firstSentOn: first, costs: costs)
     }
   }
 
@@ -168,35 +250,115 @@ public struct Planner: Sendable {
   func split(_ plan: inout NightPlan) {
     var out: [PlannedMessage] = []
     for m in plan.messages {
-      var chunks: [[Invoice]] = [[]]
+      guard case .planned(let b, let positions, let recordedCount, let first, _) = m.source,
+        positions.count > 1
+      else {
+        out.append(m)
+        continue
+      }
+      let indices = positions.all
+      var chunks: [ArraySlice<Int32>] = []
+      var begin = 0
       var size = 20_000
-      for inv in m.letter.invoices {
-        let s = encodedSize(inv)
-        if !chunks[chunks.count - 1].isEmpty && size + s > maxMessageBytes {
-          chunks.append([])
+      for (k, index) in indices.enumerated() {
+        let s = encodedSize(b.invoices[Int(index)])
+        if k > begin && size + s > maxMessageBytes {
+          chunks.append(indices[begin..<k])
+          begin = k
           size = 20_000
         }
-        chunks[chunks.count - 1].append(inv)
         size += s
       }
+      chunks.append(indices[begin...])
       if chunks.count == 1 {
         out.append(m)
         continue
       }
+      // The costs of a consumer's claims stay computed over all of them.
+      let costs = m.letter.costs
       for chunk in chunks {
-        let numbers = Set(chunk.map(\.number))
-        let recorded = m.recorded.filter { numbers.contains($0) }
-        guard !recorded.isEmpty else { continue }
+        // Recorded invoices come first: those of this chunk are its first ones.
+        let recorded = max(0, min(chunk.endIndex, recordedCount) - chunk.startIndex)
+        guard recorded > 0 else { continue }
         var part = m
-        part.letter = Letter.make(
-          step: m.step, invoices: chunk, sender: sender, policy: policy, date: plan.date,
-          firstSentOn: m.letter.firstSentOn)
-        // The costs of a consumer's claims stay computed over all of them.
-        part.letter.costs = m.letter.costs
-        part.recorded = recorded
+        part.source = .planned(
+          b, indices: Positions(Array(chunk)), recorded: recorded, firstSentOn: first, costs: costs)
         out.append(part)
       }
     }
     plan.messages = out
+  }
+}
+
+/// Groups invoices into one letter per customer and step without building a key string per
+/// invoice: `customer_id` where given, else the lower-cased address plus kind.
+struct GroupKey: Hashable {
+  var id: String?
+  var email: String?
+  var kind: CustomerKind?
+  var step: Step
+  var number: String?
+
+  init(_ inv: Invoice, step: Step, perCustomer: Bool) {
+    self.step = step
+    if !perCustomer {
+      number = inv.number
+    } else if let id = inv.customerID, !id.isEmpty {
+      self.id = id
+    } else {
+      email = inv.email.lowercased()
+      kind = inv.kind
+    }
+  }
+}
+
+/// A message's invoices, as positions in the night's invoice array: the first inline, so the
+/// common one-invoice letter allocates nothing.
+struct Positions: Sendable {
+  var first: Int32
+  var rest: [Int32] = []
+  init(_ i: Int) { first = Int32(i) }
+  init(_ all: [Int32]) {
+    first = all[0]
+    rest = Array(all.dropFirst())
+  }
+  var all: [Int32] { [first] + rest }
+  var count: Int { 1 + rest.count }
+  mutating func append(_ i: Int) { rest.append(Int32(i)) }
+  func contains(_ i: Int) -> Bool { first == Int32(i) || rest.contains(Int32(i)) }
+}
+
+/// The planner's map from a group key to its message, kept small for a night of 100,000
+/// letters: by the key's hash (8 bytes, no key strings kept), verified against the group's
+/// first invoice; the rare key whose hash another group already holds goes to a second map.
+struct Groups {
+  private var byHash: [Int: Int] = [:]
+  private var collided: [GroupKey: Int] = [:]
+  /// The hash used (a test makes every key collide).
+  var hash: (GroupKey) -> Int = { $0.hashValue }
+
+  func find(_ key: GroupKey, in messages: [PlannedMessage]) -> Int? {
+    if let i = collided[key] { return i }
+    guard let i = byHash[hash(key)],
+      case .planned(let b, let positions, _, _, _) = messages[i].source,
+      GroupKey(b.invoices[Int(positions.first)], like: key) == key
+    else { return nil }
+    return i
+  }
+
+  mutating func insert(_ key: GroupKey, _ index: Int) {
+    let h = hash(key)
+    if byHash[h] == nil {
+      byHash[h] = index
+    } else {
+      collided[key] = index
+    }
+  }
+}
+
+extension GroupKey {
+  /// The key of `inv` built the way `key` was (same step and grouping).
+  init(_ inv: Invoice, like key: GroupKey) {
+    self.init(inv, step: key.step, perCustomer: key.number == nil)
   }
 }

@@ -40,6 +40,22 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
     #expect(plan.messages[2].inReplyTo == "<f@x.nl>")
   }
 
+  /// The grouping map keeps only hashes; with every hash colliding the letters are the same.
+  @Test func groupingSurvivesHashCollisions() {
+    let invoices = [
+      inv("A1", customer: "C1"), inv("B1", customer: "C2"), inv("A2", customer: "C1"),
+      inv("C1", customer: "C3"), inv("B2", customer: "C2"),
+    ]
+    var colliding = planner
+    colliding.groupHash = { _ in 42 }
+    let plain = planner.plan(invoices: invoices, histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    let collided = colliding.plan(invoices: invoices, histories: [:], on: d("2026-11-09")) {
+      _, _ in []
+    }
+    #expect(plain.messages.map(\.numbers) == [["A1", "A2"], ["B1", "B2"], ["C1"]])
+    #expect(collided.messages.map(\.numbers) == plain.messages.map(\.numbers))
+  }
+
   @Test func withoutOnePerCustomerEveryInvoiceHasItsOwnLetter() {
     var p = planner
     p.policy.onePerCustomer = false
