@@ -61,7 +61,9 @@ private final class Transfer {
 /// and only RCPT lines are kept: AUTH lines never leave libcurl's buffer).
 private let debugCallback: herinner_debug_callback = { _, type, data, size, user in
   // The message body passes through here too (DATA_OUT): skip everything but command lines.
-  guard type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN, let user, let data else { return 0 }
+  guard type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN, let user, let data else {
+    return 0
+  }
   let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
   let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
   // "\r\n" is one Character in Swift: split on any newline.
@@ -103,8 +105,12 @@ private let discardCallback: herinner_io_callback = { _, size, count, _ in size 
 private let headerCallback: herinner_io_callback = { buffer, size, count, user in
   let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
   let n = size * count
-  let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: n), as: UTF8.self)
-    .trimmingCharacters(in: .whitespacesAndNewlines)
+  // The reply line without the spaces, tabs and CR LF around it (bytes, not Foundation: this
+  // runs for every reply of every message).
+  var bytes = UnsafeRawBufferPointer(start: buffer, count: n)[...]
+  while let f = bytes.first, f <= 0x20 { bytes = bytes.dropFirst() }
+  while let l = bytes.last, l <= 0x20 { bytes = bytes.dropLast() }
+  let line = String(decoding: bytes, as: UTF8.self)
   if !line.isEmpty {
     t.replies.append(line)
     if t.uploadDone || t.offset >= t.data.count {
@@ -185,7 +191,9 @@ public final class CurlSMTPTransport: MailTransport {
       return code >= 500 ? .rejected(code: code, reply: r) : .deferred(code: code, reply: r)
     }
     let refusedOthers = envelope.recipients.dropFirst().compactMap { a -> String? in
-      guard let r = transfer.recipientReplies[a], let c = Int(r.prefix(3)), c >= 400 else { return nil }
+      guard let r = transfer.recipientReplies[a], let c = Int(r.prefix(3)), c >= 400 else {
+        return nil
+      }
       return "\(a): \(r)"
     }
     let outcome = try Self.classify(
@@ -195,7 +203,8 @@ public final class CurlSMTPTransport: MailTransport {
       uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
       curlText: String(cString: curl_easy_strerror(rc)), detail: detail, settings: settings)
     if case .accepted(let c, let reply) = outcome, !refusedOthers.isEmpty {
-      return .accepted(code: c, reply: reply + " (refused: " + refusedOthers.joined(separator: "; ") + ")")
+      return .accepted(
+        code: c, reply: reply + " (refused: " + refusedOthers.joined(separator: "; ") + ")")
     }
     return outcome
   }

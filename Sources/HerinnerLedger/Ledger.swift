@@ -186,10 +186,21 @@ public final class Ledger: DeliveryLedger {
     }
   }
 
-  static func timestamp() -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: Date())
+  /// `2026-12-01T08:00:00.123Z` (UTC, milliseconds), as ISO8601DateFormatter wrote it, without
+  /// making a formatter per record.
+  static func timestamp(_ date: Date = Date()) -> String {
+    let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    let (seconds, ms) = (total.quotientAndRemainder(dividingBy: 1000))
+    var t = time_t(ms < 0 ? seconds - 1 : seconds)
+    let millis = ms < 0 ? ms + 1000 : ms
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    func p(_ v: Int32, _ w: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, w - s.count)) + s
+    }
+    return
+      "\(p(parts.tm_year + 1900, 4))-\(p(parts.tm_mon + 1, 2))-\(p(parts.tm_mday, 2))T\(p(parts.tm_hour, 2)):\(p(parts.tm_min, 2)):\(p(parts.tm_sec, 2)).\(p(Int32(millis), 3))Z"
   }
 
   static let deliveryColumns =

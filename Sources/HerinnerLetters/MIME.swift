@@ -210,8 +210,11 @@ public struct MIMEComposer: Sendable {
     guard let name = a.name, !name.isEmpty else { return a.address }
     try checkNoLineBreak(name, "display name")
     if name.allSatisfy({ $0.isASCII }) {
-      let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-        of: "\"", with: "\\\"")
+      var escaped = ""
+      for ch in name.unicodeScalars {
+        if ch == "\\" || ch == "\"" { escaped.unicodeScalars.append("\\") }
+        escaped.unicodeScalars.append(ch)
+      }
       return "\"\(escaped)\" <\(a.address)>"
     }
     return EncodedWord.encode(name).joined(separator: "\r\n ") + " <\(a.address)>"
@@ -229,42 +232,97 @@ public struct MIMEComposer: Sendable {
 struct HeaderWriter {
   var bytes: [UInt8] = []
 
+  /// Appends `name: value`, folding at spaces so lines stay within 78 characters where a space
+  /// allows, never past 998. The value may carry its own folds (CRLF SP, from encoded words);
+  /// any other CR or LF is refused (no header injection). Works on the UTF-8 bytes.
   mutating func add(_ name: String, _ value: String) throws(MIMEError) {
-    // Values may carry our own folds (CRLF SP); anything else with CR or LF is refused.
-    let unfolded = value.replacingOccurrences(of: "\r\n ", with: "\u{0}")
-    if unfolded.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-      throw MIMEError(message: "header \(name) contains a line break: refused")
-    }
-    var line = "\(name): "
-    var out = ""
-    for (i, segment) in unfolded.split(separator: "\u{0}", omittingEmptySubsequences: false)
-      .enumerated()
-    {
-      if i > 0 {
-        out += line + "\r\n"
-        line = " "
+    let v = Array(value.utf8)
+    // Segments between our own folds.
+    var segments: [ArraySlice<UInt8>] = []
+    var start = 0
+    var i = 0
+    while i < v.count {
+      if v[i] == 0x0D && i + 2 < v.count && v[i + 1] == 0x0A && v[i + 2] == 0x20 {
+        segments.append(v[start..<i])
+        i += 3
+        start = i
+        continue
       }
-      for (j, word) in segment.split(separator: " ", omittingEmptySubsequences: false).enumerated()
-      {
-        if j > 0 {
-          if line.utf8.count + 1 + word.utf8.count > 78
-            && line.trimmingCharacters(in: .whitespaces).count > 0 && !(line.hasSuffix(": "))
-          {
-            out += line + "\r\n"
-            line = " " + word
-          } else {
-            line += " " + word
-          }
+      if v[i] == 0x0D || v[i] == 0x0A {
+        throw MIMEError(message: "header \(name) contains a line break: refused")
+      }
+      if v[i] == 0 { throw MIMEError(message: "header \(name) contains a NUL: refused") }
+      i += 1
+    }
+    segments.append(v[start...])
+    var out: [UInt8] = []
+    out.reserveCapacity(name.utf8.count + v.count + 16)
+    var line: [UInt8] = Array(name.utf8) + [0x3A, 0x20]
+    func flush() {
+      out += line
+      out += [0x0D, 0x0A]
+    }
+    for (k, segment) in segments.enumerated() {
+      if k > 0 {
+        flush()
+        line = [0x20]
+      }
+      var first = true
+      var wordStart = segment.startIndex
+      var j = segment.startIndex
+      while true {
+        let atEnd = j == segment.endIndex
+        if !atEnd && segment[j] != 0x20 {
+          j += 1
+          continue
+        }
+        let word = segment[wordStart..<j]
+        if first {
+          line += word
+          first = false
+        } else if line.count + 1 + word.count > 78 && Self.hasContent(line)
+          && !(line.count >= 2 && line[line.count - 2] == 0x3A && line[line.count - 1] == 0x20)
+        {
+          flush()
+          line = [0x20]
+          line += word
         } else {
+          line.append(0x20)
           line += word
         }
+        if atEnd { break }
+        j += 1
+        wordStart = j
       }
     }
-    out += line + "\r\n"
-    if out.split(separator: "\r\n").contains(where: { $0.utf8.count > 998 }) {
-      throw MIMEError(message: "header \(name) has a word longer than 998 octets")
+    flush()
+    var run = 0
+    var k = 0
+    while k < out.count {
+      if out[k] == 0x0D && k + 1 < out.count && out[k + 1] == 0x0A {
+        run = 0
+        k += 2
+        continue
+      }
+      run += 1
+      if run > 998 { throw MIMEError(message: "header \(name) has a word longer than 998 octets") }
+      k += 1
     }
-    bytes += Array(out.utf8)
+    bytes += out
+  }
+
+  /// Whether a line holds anything but whitespace (Unicode's, as `trimmingCharacters` sees it).
+  static func hasContent(_ line: [UInt8]) -> Bool {
+    var nonASCII = false
+    for b in line {
+      if b >= 0x80 {
+        nonASCII = true
+      } else if b != 0x20 && b != 0x09 {
+        return true
+      }
+    }
+    guard nonASCII else { return false }
+    return !String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).isEmpty
   }
 }
 

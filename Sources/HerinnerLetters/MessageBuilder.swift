@@ -16,7 +16,10 @@ public struct MessageBuilder: Sendable {
     templates: TemplateSet, composer: MIMEComposer = MIMEComposer(), timeZone: TimeZone,
     readAttachment: @escaping @Sendable (String) throws -> [UInt8],
     uniqueToken: @escaping @Sendable () -> String = {
-      UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16).description
+      // 64 random bits, 16 hex digits.
+      var g = SystemRandomNumberGenerator()
+      let hex = String(g.next() as UInt64, radix: 16)
+      return String(repeating: "0", count: 16 - hex.count) + hex
     }
   ) {
     self.templates = templates
@@ -44,7 +47,7 @@ public struct MessageBuilder: Sendable {
       numbers.map {
         $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "+" || $0 == ".") ? $0 : "_"
       }.prefix(80))
-    let date = letter.date.iso.replacingOccurrences(of: "-", with: "")
+    let date = letter.date.iso.filter { $0 != "-" }
     return
       "<herinner.\(letter.step.rawValue).\(safe).\(date).\(uniqueToken())@\(letter.sender.domain)>"
   }

@@ -127,7 +127,7 @@ extension Config {
 /// so it bypasses the page cache (O_DIRECT) where the file system allows: copying every
 /// 140 KB message into fresh page-cache pages was a quarter of a night's CPU on the benchmark
 /// machine (Benchmarks/RESULTS.md). Elsewhere (tmpfs, …) it is an ordinary write. Either way the
-/// group's `syncfs` makes it durable before the message is recorded.
+/// group's `syncfs` makes it durable (data and size) before the message is recorded.
 enum ArchiveFile {
   static let block = 4096
 
@@ -139,17 +139,16 @@ enum ArchiveFile {
     let flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
     var fd = open(path, flags | herinner_o_direct(), 0o644)
     if fd >= 0 {
-      let padded = (bytes.count + block - 1) / block * block
-      let buffer = buffers.take(padded)
+      // Whole blocks straight to the disk; the tail (under one block) through the page cache,
+      // so the file needs no padding and no truncation.
+      let whole = bytes.count / block * block
+      let buffer = buffers.take(max(whole, block))
       defer { buffers.give(buffer) }
-      bytes.withUnsafeBytes {
-        buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count)
-      }
-      memset(buffer.pointer + bytes.count, 0, padded - bytes.count)
+      bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: whole) }
       var written = 0
       var direct = true
-      while written < padded {
-        let n = Foundation.write(fd, buffer.pointer + written, padded - written)
+      while written < whole {
+        let n = pwrite(fd, buffer.pointer + written, whole - written, off_t(written))
         if n < 0 && errno == EINTR { continue }
         if n < 0 && errno == EINVAL && written == 0 {
           direct = false  // the file system refuses O_DIRECT after all
@@ -163,7 +162,15 @@ enum ArchiveFile {
       }
       if direct {
         defer { close(fd) }
-        guard ftruncate(fd, off_t(bytes.count)) == 0 else { throw fail() }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~herinner_o_direct())
+        while written < bytes.count {
+          let n = bytes.withUnsafeBytes {
+            pwrite(fd, $0.baseAddress! + written, $0.count - written, off_t(written))
+          }
+          if n < 0 && errno == EINTR { continue }
+          guard n > 0 else { throw fail() }
+          written += n
+        }
         return
       }
       close(fd)

@@ -75,23 +75,29 @@ func readWhole(_ fd: Int32, name: String) throws -> [UInt8] {
   guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
     throw MessageBuilder.BuildError(description: "cannot read \(name): not a regular file")
   }
-  var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-  var got = 0
-  while true {
-    if got == bytes.count {
-      // The file may have grown since fstat: read until the end.
-      bytes.append(contentsOf: [UInt8](repeating: 0, count: max(4096, bytes.count / 2)))
+  let size = Int(st.st_size)
+  var failure: Int32 = 0
+  var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+    while count < size {
+      let n = read(fd, buffer.baseAddress! + count, size - count)
+      if n < 0 && errno == EINTR { continue }
+      if n < 0 { failure = errno }
+      if n <= 0 { break }
+      count += n
     }
-    let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, $0.count - got) }
-    if n < 0 {
-      if errno == EINTR { continue }
-      throw MessageBuilder.BuildError(
-        description: "cannot read \(name): \(String(cString: strerror(errno)))")
-    }
-    if n == 0 { break }
-    got += n
   }
-  bytes.removeSubrange(got...)
+  if failure != 0 {
+    throw MessageBuilder.BuildError(
+      description: "cannot read \(name): \(String(cString: strerror(failure)))")
+  }
+  // A file that grew since fstat: the rest too (one more read, normally of nothing).
+  var more = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+  while true {
+    let n = withUnsafeMutableBytes(of: &more) { read(fd, $0.baseAddress!, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { break }
+    withUnsafeBytes(of: &more) { bytes += $0[0..<n] }
+  }
   return bytes
 }
 

@@ -140,3 +140,17 @@ func attempt(
     #expect(try l.userVersion() == Ledger.schemaVersion)
   }
 }
+
+@Suite struct TimestampTests {
+  /// The record timestamps read as ISO8601DateFormatter wrote them (UTC, milliseconds).
+  @Test func sameTextAsISO8601DateFormatter() {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    var g = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let d = Date(
+        timeIntervalSince1970: Double(Int64.random(in: 0...4_102_444_800_000, using: &g)) / 1000)
+      #expect(Ledger.timestamp(d) == f.string(from: d))
+    }
+  }
+}

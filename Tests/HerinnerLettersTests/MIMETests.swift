@@ -184,3 +184,59 @@ func sha256Hex(_ bytes: [UInt8]) -> String {
     }
   }
 }
+
+@Suite struct HeaderWriterTests {
+  /// The String-based writer this byte-level one replaced (kept as the reference).
+  static func reference(_ name: String, _ value: String) -> String? {
+    let unfolded = value.replacingOccurrences(of: "\r\n ", with: "\u{0}")
+    if unfolded.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) { return nil }
+    var line = "\(name): "
+    var out = ""
+    for (i, segment) in unfolded.split(separator: "\u{0}", omittingEmptySubsequences: false)
+      .enumerated()
+    {
+      if i > 0 {
+        out += line + "\r\n"
+        line = " "
+      }
+      for (j, word) in segment.split(separator: " ", omittingEmptySubsequences: false).enumerated()
+      {
+        if j > 0 {
+          if line.utf8.count + 1 + word.utf8.count > 78
+            && line.trimmingCharacters(in: .whitespaces).count > 0 && !(line.hasSuffix(": "))
+          {
+            out += line + "\r\n"
+            line = " " + word
+          } else {
+            line += " " + word
+          }
+        } else {
+          line += word
+        }
+      }
+    }
+    out += line + "\r\n"
+    if out.split(separator: "\r\n").contains(where: { $0.utf8.count > 998 }) { return nil }
+    return out
+  }
+
+  /// Random values from spaces, folds, colons, long words and non-ASCII: same bytes, or both
+  /// refuse.
+  @Test func sameBytesAsTheStringWriter() {
+    var g = SystemRandomNumberGenerator()
+    let pieces = [
+      " ", "  ", "\r\n ", "a", "Herinnering:", "factuur", "2026-0042", "é", "\u{00A0}", ":",
+      String(repeating: "x", count: 70), String(repeating: "y", count: 500), "=?utf-8?B?w6k=?=",
+      "\r", "\n", "\t",
+    ]
+    for _ in 0..<3000 {
+      var value = ""
+      for _ in 0..<Int.random(in: 0...14, using: &g) { value += pieces.randomElement(using: &g)! }
+      var w = HeaderWriter()
+      let got: String? = (try? w.add("Subject", value)).map {
+        String(decoding: w.bytes, as: UTF8.self)
+      }
+      #expect(got == Self.reference("Subject", value), "\(value.debugDescription)")
+    }
+  }
+}
