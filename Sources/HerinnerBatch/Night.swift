@@ -193,45 +193,66 @@ public final class NightRunner {
         }
       }
     }
-    var index = 0
+    // Rendering and archiving run ahead on their own thread, one group at a time, so the
+    // archive flush and the ledger's fsync of one group overlap the rendering of the next.
+    let handoff = PreparedHandoff()
+    let producer = Producer(runner: self)
+    let producing = DispatchGroup()
+    producing.enter()
+    Thread.detachNewThread {
+      defer { producing.leave() }
+      var local = RunTally()
+      var index = 0
+      while index < messages.count && !handoff.isStopped {
+        let take = Array(messages[index..<min(index + group, messages.count)])
+        index += take.count
+        do {
+          let g = try producer.runner.prepare(
+            take, resend: resend, recipientsOverride: recipientsOverride, tally: &local)
+          if !g.isEmpty { handoff.put(g) }
+        } catch {
+          handoff.fail(error)
+          break
+        }
+      }
+      handoff.finish(local)
+    }
     var begun: [Prepared] = []  // recorded as sending, outcome not yet committed
     var settled = 0
     var carried: [SendPipeline.Outcome] = []
     var failure: (any Error)? = nil
-    var pending: [Prepared] = []
-    do {
-      while true {
-        while pending.isEmpty && index < messages.count {
-          let take = Array(messages[index..<min(index + group, messages.count)])
-          index += take.count
-          pending = try prepare(
-            take, resend: resend, recipientsOverride: recipientsOverride, tally: &tally)
-        }
-        if pending.isEmpty { break }
-        let (outcomes, stopped) = pipe.waitForRoom(pending.count)
-        if stopped {
-          // Not recorded, not sent: its archive files prove nothing.
-          for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
-          pending = []
-          carried = outcomes
-          break
-        }
-        let results = settle(outcomes, &tally)
+    while let pending = handoff.take() {
+      let (outcomes, stopped) = pipe.waitForRoom(pending.count)
+      if stopped {
+        // Not recorded, not sent: its archive files prove nothing.
+        for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
+        carried = outcomes
+        break
+      }
+      let results = settle(outcomes, &tally)
+      do {
         // The archived bytes, then the records, are durable before any DATA of this group.
         flushArchive()
         try ledger.commit(finishing: results, beginning: pending.map(\.attempt))
-        settled += results.count
-        let done = Set(outcomes.map(\.prepared.attempt.messageKey))
-        begun.removeAll { done.contains($0.attempt.messageKey) }
-        begun += pending
-        if !results.isEmpty { progress(settled, messages.count) }
-        pipe.push(pending)
-        pending = []
+      } catch {
+        failure = error
+        for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
+        break
       }
-    } catch {
-      failure = error
-      for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
+      settled += results.count
+      let done = Set(outcomes.map(\.prepared.attempt.messageKey))
+      begun.removeAll { done.contains($0.attempt.messageKey) }
+      begun += pending
+      if !results.isEmpty { progress(settled, messages.count) }
+      pipe.push(pending)
     }
+    handoff.stop()
+    producing.wait()
+    for p in handoff.leftovers() { if let path = p.attempt.archivePath { unarchive(path) } }
+    let produced = handoff.result
+    tally.notRendered += produced.tally.notRendered
+    tally.problems = produced.tally.problems + tally.problems
+    if failure == nil { failure = produced.error }
     pipe.close()
     senders.wait()
     let rest = carried + pipe.takeAll()
@@ -291,6 +312,73 @@ public final class NightRunner {
     }
     return results
   }
+}
+
+/// Lets the rendering thread call `prepare`: during a run the runner's builder, archive and
+/// clock are only read.
+struct Producer: @unchecked Sendable {
+  let runner: NightRunner
+}
+
+/// Hands rendered groups from the rendering thread to the recording thread, one at a time.
+final class PreparedHandoff: @unchecked Sendable {
+  private let cond = NSCondition()
+  private var waiting: [NightRunner.Prepared]? = nil
+  private var stopped = false
+  private var finished = false
+  private var left: [NightRunner.Prepared] = []
+  private var error: (any Error)? = nil
+  private var tally = RunTally()
+
+  var isStopped: Bool { cond.withLock { stopped } }
+
+  /// Blocks while the previous group has not been taken; after `stop` the group is left over.
+  func put(_ group: [NightRunner.Prepared]) {
+    cond.withLock {
+      while waiting != nil && !stopped { cond.wait() }
+      if stopped {
+        left += group
+      } else {
+        waiting = group
+      }
+      cond.broadcast()
+    }
+  }
+
+  /// The next group; nil once the rendering thread has finished and nothing waits.
+  func take() -> [NightRunner.Prepared]? {
+    cond.lock()
+    defer { cond.unlock() }
+    while waiting == nil && !finished { cond.wait() }
+    let g = waiting
+    waiting = nil
+    cond.broadcast()
+    return g
+  }
+
+  func fail(_ e: any Error) { cond.withLock { error = e } }
+
+  func finish(_ t: RunTally) {
+    cond.withLock {
+      tally = t
+      finished = true
+      cond.broadcast()
+    }
+  }
+
+  func stop() {
+    cond.withLock {
+      stopped = true
+      if let w = waiting { left += w }
+      waiting = nil
+      cond.broadcast()
+    }
+  }
+
+  /// Groups rendered and archived but never recorded (the run stopped first).
+  func leftovers() -> [NightRunner.Prepared] { cond.withLock { left } }
+
+  var result: (tally: RunTally, error: (any Error)?) { cond.withLock { (tally, error) } }
 }
 
 /// The queue between the recording thread and the sender threads, and the outcomes back.
