@@ -11,3 +11,18 @@ static inline CURLcode herinner_setopt_callback(CURL *h, CURLoption o, herinner_
 static inline CURLcode herinner_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 typedef int (*herinner_debug_callback)(CURL *, curl_infotype, char *, size_t, void *);
 static inline CURLcode herinner_setopt_debug(CURL *h, herinner_debug_callback f) { return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, f); }
+static inline CURLcode herinner_getinfo_socket(CURL *h, curl_socket_t *v) { return curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, v); }
+
+#include <string.h>
+// The offset of the next "." at the start of a line in p[from..<n] (the message's first byte
+// counts as a line start), or n. memchr skips the base64 of attachments (no "." there) fast.
+static inline size_t herinner_next_line_dot(const unsigned char *p, size_t n, size_t from) {
+  while (from < n) {
+    const unsigned char *d = memchr(p + from, '.', n - from);
+    if (!d) return n;
+    size_t i = (size_t)(d - p);
+    if (i == 0 || p[i - 1] == '\n') return i;
+    from = i + 1;
+  }
+  return n;
+}

@@ -42,93 +42,44 @@ public struct SMTPSettings: Sendable, CustomStringConvertible {
 
 private let curlInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
-/// Per-transfer state the C callbacks reach through their user pointer.
-private final class Transfer {
-  var data: [UInt8]
-  var offset = 0
-  var uploadDone = false
-  var replies: [String] = []
-  /// A 2xx reply that came after the whole message was handed over: the server took it.
-  var finalOK: String?
-  var finalAfterData: String?
-  /// RCPT TO commands awaiting their reply, and each recipient's reply, in order.
-  var pendingRecipients: [String] = []
-  var recipientReplies: [String: String] = [:]
-  init(data: [UInt8]) { self.data = data }
+/// The server's reply lines during libcurl's part of the session (greeting, EHLO, STARTTLS,
+/// AUTH), for the error text and the EHLO keywords.
+private final class Replies {
+  var lines: [String] = []
 }
-
-/// Pairs each RCPT TO with the server's reply to it (libcurl's debug stream; nothing is printed,
-/// and only RCPT lines are kept: AUTH lines never leave libcurl's buffer).
-private let debugCallback: herinner_debug_callback = { _, type, data, size, user in
-  // The message body passes through here too (DATA_OUT): skip everything but command lines.
-  guard type == CURLINFO_HEADER_OUT || type == CURLINFO_HEADER_IN, let user, let data else {
-    return 0
-  }
-  let t = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-  let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-  // "\r\n" is one Character in Swift: split on any newline.
-  for line in text.split(whereSeparator: \.isNewline) {
-    if type == CURLINFO_HEADER_OUT, line.uppercased().hasPrefix("RCPT TO:") {
-      let address = line.dropFirst(8).trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
-      t.pendingRecipients.append(address)
-    } else if type == CURLINFO_HEADER_IN, !t.pendingRecipients.isEmpty, line.count >= 4,
-      line[line.index(line.startIndex, offsetBy: 3)] == " "
-    {
-      t.recipientReplies[t.pendingRecipients.removeFirst()] = String(line)
-    }
-  }
-  return 0
-}
-
-private let readCallback: herinner_io_callback = { buffer, size, count, user in
-  let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
-  let room = size * count
-  let remaining = t.data.count - t.offset
-  if remaining <= 0 {
-    t.uploadDone = true
-    return 0
-  }
-  let n = min(room, remaining)
-  t.data.withUnsafeBytes { src in
-    buffer!.withMemoryRebound(to: UInt8.self, capacity: n) { dst in
-      dst.update(
-        from: src.baseAddress!.advanced(by: t.offset).assumingMemoryBound(to: UInt8.self), count: n)
-    }
-  }
-  t.offset += n
-  return n
-}
-
-/// HELP's text arrives as body data: read and dropped.
-private let discardCallback: herinner_io_callback = { _, size, count, _ in size * count }
 
 private let headerCallback: herinner_io_callback = { buffer, size, count, user in
-  let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+  let t = Unmanaged<Replies>.fromOpaque(user!).takeUnretainedValue()
   let n = size * count
-  // The reply line without the spaces, tabs and CR LF around it (bytes, not Foundation: this
-  // runs for every reply of every message).
+  // The reply line without the spaces, tabs and CR LF around it.
   var bytes = UnsafeRawBufferPointer(start: buffer, count: n)[...]
   while let f = bytes.first, f <= 0x20 { bytes = bytes.dropFirst() }
   while let l = bytes.last, l <= 0x20 { bytes = bytes.dropLast() }
-  let line = String(decoding: bytes, as: UTF8.self)
-  if !line.isEmpty {
-    t.replies.append(line)
-    if t.uploadDone || t.offset >= t.data.count {
-      t.finalAfterData = line
-      if line.hasPrefix("2") { t.finalOK = line }
-    }
-  }
+  if !bytes.isEmpty { t.lines.append(String(decoding: bytes, as: UTF8.self)) }
   return n
 }
 
-/// An SMTP connection on one libcurl easy handle: consecutive messages reuse the connection
-/// (no new EHLO, STARTTLS or AUTH). Not thread-safe: one per thread.
+/// One SMTP connection: libcurl opens it (TCP, TLS or STARTTLS with verification, EHLO, AUTH:
+/// CURLOPT_CONNECT_ONLY), then herinner speaks the mail transaction itself over
+/// curl_easy_send/curl_easy_recv: MAIL, RCPT and DATA pipelined where the server offers
+/// PIPELINING (RFC 2920), the message sent straight from its buffer with dot-stuffing found by
+/// memmem, each recipient's reply read on its own. Consecutive messages reuse the connection.
+/// Not thread-safe: one per thread.
 ///
-/// - SeeAlso: https://curl.se/libcurl/c/smtp-mail.html, CURLOPT_MAIL_FROM, CURLOPT_MAIL_RCPT,
-///   CURLOPT_USE_SSL, CURLOPT_HEADERFUNCTION.
+/// Why not libcurl's own SMTP upload: it copies every byte of the message through its
+/// end-of-data escaping loop and its upload buffer, and waits for each command's reply before
+/// the next; that was a sixth of a night's CPU (Benchmarks/RESULTS.md).
+///
+/// - SeeAlso: https://curl.se/libcurl/c/curl_easy_send.html, CURLOPT_CONNECT_ONLY,
+///   RFC 5321 §4.1.1 and §4.5.2 (transparency), RFC 2920 (pipelining).
 public final class CurlSMTPTransport: MailTransport {
   public let settings: SMTPSettings
-  private let handle: UnsafeMutableRawPointer
+  private var handle: UnsafeMutableRawPointer
+  private var connected = false
+  private var socket: curl_socket_t = -1
+  private var pipelining = false
+  /// Received bytes not yet parsed into replies.
+  private var inbox: [UInt8] = []
   private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
   public init(settings: SMTPSettings) {
@@ -137,77 +88,13 @@ public final class CurlSMTPTransport: MailTransport {
     self.handle = curl_easy_init()
   }
 
-  deinit { curl_easy_cleanup(handle) }
+  deinit {
+    if connected { try? write(Array("QUIT\r\n".utf8)) }
+    curl_easy_cleanup(handle)
+  }
 
   private func set(_ o: CURLoption, _ v: Int) { _ = herinner_setopt_long(handle, o, v) }
   private func set(_ o: CURLoption, _ v: String) { _ = herinner_setopt_string(handle, o, v) }
-
-  /// Hands `message` to the server for `envelope`; returns the server's verdict.
-  ///
-  /// Throws `TransportError` when the server cannot be used at all (unreachable, TLS, login):
-  /// then nothing was delivered.
-  public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome
-  {
-    curl_easy_reset(handle)
-    configure()
-    set(CURLOPT_MAIL_FROM, "<\(envelope.from)>")
-    var rcpt: UnsafeMutablePointer<curl_slist>? = nil
-    for r in envelope.recipients { rcpt = curl_slist_append(rcpt, "<\(r)>") }
-    defer { curl_slist_free_all(rcpt) }
-    _ = herinner_setopt_slist(handle, CURLOPT_MAIL_RCPT, rcpt)
-    // Go on when one recipient (a Bcc) is refused; the primary recipient's verdict is read
-    // from its own RCPT reply below.
-    set(CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1)
-    set(CURLOPT_UPLOAD, 1)
-    _ = herinner_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
-    let transfer = Transfer(data: message)
-    let user = Unmanaged.passRetained(transfer)
-    defer { user.release() }
-    _ = herinner_setopt_callback(handle, CURLOPT_READFUNCTION, readCallback)
-    _ = herinner_setopt_pointer(handle, CURLOPT_READDATA, user.toOpaque())
-    _ = herinner_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
-    _ = herinner_setopt_pointer(handle, CURLOPT_HEADERDATA, user.toOpaque())
-    if envelope.recipients.count > 1 {
-      // Only with several recipients (a Bcc) is there a per-recipient verdict to pair up; the
-      // debug stream costs throughput, so a single recipient goes without it.
-      _ = herinner_setopt_debug(handle, debugCallback)
-      _ = herinner_setopt_pointer(handle, CURLOPT_DEBUGDATA, user.toOpaque())
-      set(CURLOPT_VERBOSE, 1)
-    }
-    errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-    let rc = errorBuffer.withUnsafeMutableBufferPointer { buf -> CURLcode in
-      _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buf.baseAddress)
-      let rc = curl_easy_perform(handle)
-      _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
-      return rc
-    }
-    var code = 0
-    _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-    let detail = String(
-      decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    // Per recipient: the primary recipient's refusal decides; a refused Bcc is only noted.
-    let primary = envelope.recipients.first ?? ""
-    if let r = transfer.recipientReplies[primary], let code = Int(r.prefix(3)), code >= 400 {
-      return code >= 500 ? .rejected(code: code, reply: r) : .deferred(code: code, reply: r)
-    }
-    let refusedOthers = envelope.recipients.dropFirst().compactMap { a -> String? in
-      guard let r = transfer.recipientReplies[a], let c = Int(r.prefix(3)), c >= 400 else {
-        return nil
-      }
-      return "\(a): \(r)"
-    }
-    let outcome = try Self.classify(
-      rc: Int(rc.rawValue), code: code,
-      lastReply: transfer.replies.last { $0.hasPrefix(String(code)) } ?? transfer.replies.last,
-      finalOK: transfer.finalOK,
-      uploadComplete: transfer.uploadDone || transfer.offset >= message.count,
-      curlText: String(cString: curl_easy_strerror(rc)), detail: detail, settings: settings)
-    if case .accepted(let c, let reply) = outcome, !refusedOthers.isEmpty {
-      return .accepted(
-        code: c, reply: reply + " (refused: " + refusedOthers.joined(separator: "; ") + ")")
-    }
-    return outcome
-  }
 
   private func configure() {
     set(CURLOPT_URL, settings.url)
@@ -230,31 +117,316 @@ public final class CurlSMTPTransport: MailTransport {
     }
   }
 
-  /// Opens the connection (TCP, TLS, EHLO, AUTH) without sending a message, so the batch can
-  /// stop before it marks anything when the server cannot be used. libcurl sends HELP here;
-  /// any reply to it proves the session works. The connection stays open for the first message.
+  /// Opens the session (TCP, TLS, EHLO, AUTH) without sending a message, so the batch can stop
+  /// before it marks anything when the server cannot be used. It stays open for the first
+  /// message.
   public func verifyConnection() throws(TransportError) {
+    try connect()
+  }
+
+  private func disconnect() {
+    guard connected else { return }
+    // Closing the easy handle closes its connection; a fresh one serves the next session.
+    curl_easy_cleanup(handle)
+    handle = curl_easy_init()
+    connected = false
+    socket = -1
+    inbox = []
+  }
+
+  private func connect() throws(TransportError) {
+    disconnect()
     curl_easy_reset(handle)
     configure()
-    let transfer = Transfer(data: [])
-    let user = Unmanaged.passRetained(transfer)
+    set(CURLOPT_CONNECT_ONLY, 1)
+    let replies = Replies()
+    let user = Unmanaged.passRetained(replies)
     defer { user.release() }
     _ = herinner_setopt_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback)
     _ = herinner_setopt_pointer(handle, CURLOPT_HEADERDATA, user.toOpaque())
-    _ = herinner_setopt_pointer(handle, CURLOPT_WRITEDATA, user.toOpaque())
-    _ = herinner_setopt_callback(handle, CURLOPT_WRITEFUNCTION, discardCallback)
-    let rc = curl_easy_perform(handle)
-    var code = 0
-    _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
-    let outcome = try Self.classify(
-      rc: Int(rc.rawValue), code: code, lastReply: transfer.replies.last, finalOK: nil,
-      uploadComplete: false,
-      curlText: String(cString: curl_easy_strerror(rc)), detail: "", settings: settings)
-    if code == 0, case .deferred = outcome {
+    errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    let rc = errorBuffer.withUnsafeMutableBufferPointer { buf -> CURLcode in
+      _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, buf.baseAddress)
+      let rc = curl_easy_perform(handle)
+      _ = herinner_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+      return rc
+    }
+    // The connection may stay open without a handler: a session that failed is closed.
+    if rc != CURLE_OK {
+      curl_easy_cleanup(handle)
+      handle = curl_easy_init()
+      var code = 0
+      _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+      let detail = String(
+        decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let outcome = try Self.classify(
+        rc: Int(rc.rawValue), code: code, lastReply: replies.lines.last, finalOK: nil,
+        uploadComplete: false, curlText: String(cString: curl_easy_strerror(rc)),
+        detail: detail, settings: settings)
       throw TransportError(
         kind: .unreachable,
         message: "no SMTP session with \(settings.host):\(settings.port): \(outcome.reply)")
     }
+    var s: curl_socket_t = -1
+    _ = herinner_getinfo_socket(handle, &s)
+    socket = s
+    // EHLO keywords: "250-PIPELINING" or "250 PIPELINING".
+    pipelining = replies.lines.contains {
+      $0.count > 4 && $0.dropFirst(4).uppercased().hasPrefix("PIPELINING")
+    }
+    connected = true
+    inbox = []
+  }
+
+  /// The connection broke (or timed out) mid-transaction.
+  struct Lost: Error {
+    var why: String
+  }
+
+  /// Why a transaction ended without a verdict.
+  enum Failure: Error {
+    case lost(Lost)
+    /// The server refused the session itself (530 and kin): it cannot be used.
+    case refused(TransportError)
+  }
+
+  /// Waits until the socket is ready (POLLIN or POLLOUT) or the timeout passes.
+  private func wait(_ events: Int16) throws {
+    var p = pollfd(fd: socket, events: events, revents: 0)
+    while true {
+      let n = poll(&p, 1, Int32(settings.timeoutSeconds * 1000))
+      if n < 0 && errno == EINTR { continue }
+      if n == 0 { throw Lost(why: "no answer within \(settings.timeoutSeconds) s") }
+      return
+    }
+  }
+
+  private func write(_ bytes: UnsafeRawBufferPointer) throws {
+    var offset = 0
+    while offset < bytes.count {
+      var n = 0
+      let rc = curl_easy_send(handle, bytes.baseAddress! + offset, bytes.count - offset, &n)
+      if rc == CURLE_AGAIN {
+        try wait(Int16(POLLOUT))
+        continue
+      }
+      guard rc == CURLE_OK else { throw Lost(why: String(cString: curl_easy_strerror(rc))) }
+      offset += n
+    }
+  }
+
+  private func write(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { try write($0) }
+  }
+
+  /// One reply: its code and its last line ("250 2.0.0 Ok: queued as 4F2…").
+  private func readReply() throws -> (code: Int, line: String) {
+    var chunk = [UInt8](repeating: 0, count: 16384)
+    while true {
+      // A complete reply is a run of lines whose last has a space (or nothing) after the code.
+      var start = 0
+      var i = 0
+      while i + 1 < inbox.count {
+        if inbox[i] == 0x0D && inbox[i + 1] == 0x0A {
+          let line = inbox[start..<i]
+          if line.count < 4 || line[line.startIndex + 3] != UInt8(ascii: "-") {
+            let text = String(decoding: line, as: UTF8.self)
+            let code = Int(text.prefix(3)) ?? 0
+            inbox.removeSubrange(0..<(i + 2))
+            return (code, text)
+          }
+          start = i + 2
+          i += 2
+          continue
+        }
+        i += 1
+      }
+      var n = 0
+      let rc = chunk.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &n) }
+      if rc == CURLE_AGAIN {
+        try wait(Int16(POLLIN))
+        continue
+      }
+      guard rc == CURLE_OK else { throw Lost(why: String(cString: curl_easy_strerror(rc))) }
+      if n == 0 { throw Lost(why: "the server closed the connection") }
+      inbox += chunk[0..<n]
+    }
+  }
+
+  /// Hands `message` to the server for `envelope`; returns the server's verdict.
+  ///
+  /// Throws `TransportError` when the server cannot be used at all (unreachable, TLS, login):
+  /// then nothing was delivered.
+  public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome
+  {
+    for address in [envelope.from] + envelope.recipients
+    where address.utf8.contains(where: { $0 < 0x20 || $0 == 0x3C || $0 == 0x3E }) {
+      return .rejected(
+        code: 0, reply: "not sent: the address \(address.debugDescription) is invalid")
+    }
+    var retried = false
+    while true {
+      let reused = connected
+      if !connected { try connect() }
+      var progress = Progress.none
+      let lost: Lost
+      do {
+        return try transaction(message, envelope, &progress)
+      } catch {
+        disconnect()
+        switch error {
+        case .refused(let e): throw e
+        case .lost(let l): lost = l
+        }
+      }
+      do {
+        let error = lost
+        // An idle connection the server closed meanwhile: nothing was said yet, open a new one.
+        if reused && progress == .none && !retried {
+          retried = true
+          continue
+        }
+        if progress == .delivered {
+          return .unknown(
+            reason:
+              "connection lost after the message was sent, before the server's reply: \(error.why)")
+        }
+        return .deferred(code: 0, reply: "connection lost before the end of DATA: \(error.why)")
+      }
+    }
+  }
+
+  enum Progress { case none, replied, delivered }
+
+  /// MAIL, RCPT, DATA, the message, the final reply. Replies decide the outcome; a broken
+  /// connection throws `Lost` (with how far the transaction got) and `SessionRefused` when the
+  /// server refuses the session itself (530 and kin).
+  private func transaction(
+    _ message: [UInt8], _ envelope: Envelope, _ progress: inout Progress
+  ) throws(Failure) -> DeliveryOutcome {
+    do {
+      return try transactionSteps(message, envelope, &progress)
+    } catch let e as Lost {
+      throw .lost(e)
+    } catch let e as TransportError {
+      throw .refused(e)
+    } catch {
+      throw .lost(Lost(why: "\(error)"))
+    }
+  }
+
+  /// A 530, 534, 535 or 538: the session itself is refused (TLS or login required, failed).
+  func sessionRefusal(_ r: (code: Int, line: String)) -> TransportError? {
+    guard [530, 534, 535, 538].contains(r.code) else { return nil }
+    return TransportError(
+      kind: r.code == 535 ? .login : .tls, message: "the server refused: \(r.line)")
+  }
+
+  private func transactionSteps(
+    _ message: [UInt8], _ envelope: Envelope, _ progress: inout Progress
+  ) throws -> DeliveryOutcome {
+    let recipients = envelope.recipients
+    guard !recipients.isEmpty else { return .rejected(code: 0, reply: "not sent: no recipient") }
+    var commands = ["MAIL FROM:<\(envelope.from)>\r\n"] + recipients.map { "RCPT TO:<\($0)>\r\n" }
+    // DATA goes in the same write only with one recipient: with a Bcc the customer's RCPT
+    // reply must be read before DATA (a refused customer with an accepted Bcc sends nothing).
+    let dataPipelined = pipelining && recipients.count == 1
+    if dataPipelined { commands.append("DATA\r\n") }
+    var replies: [(code: Int, line: String)] = []
+    if pipelining {
+      try write(Array(commands.joined().utf8))
+      for _ in commands { replies.append(try readReply()) }
+    } else {
+      for c in commands {
+        try write(Array(c.utf8))
+        let r = try readReply()
+        replies.append(r)
+        if c.hasPrefix("MAIL") && r.code >= 400 { break }
+      }
+    }
+    // 421 to MAIL: the server is closing this (idle) connection; nothing was said yet.
+    if replies[0].code == 421 { throw Lost(why: replies[0].line) }
+    progress = .replied
+    let mail = replies[0]
+    if let refused = sessionRefusal(mail) { throw refused }
+    var outcome: DeliveryOutcome? = nil
+    if mail.code >= 400 {
+      outcome = Self.verdict(mail)
+    } else if replies.count > 1 {
+      let primary = replies[1]
+      if let refused = sessionRefusal(primary) { throw refused }
+      if primary.code >= 400 { outcome = Self.verdict(primary) }
+    }
+    var refusedOthers: [String] = []
+    for (k, r) in replies.dropFirst(2).prefix(recipients.count - 1).enumerated() where r.code >= 400
+    {
+      refusedOthers.append("\(recipients[k + 1]): \(r.line)")
+    }
+    var dataReply: (code: Int, line: String)? = dataPipelined ? replies.last : nil
+    if outcome == nil && dataReply == nil {
+      try write(Array("DATA\r\n".utf8))
+      dataReply = try readReply()
+    }
+    if let d = dataReply, d.code != 354, outcome == nil {
+      outcome = Self.verdict(d)
+    }
+    if let outcome {
+      if outcome.code == 421 {
+        // The server is closing the connection: the next message opens a new one.
+        disconnect()
+        return outcome
+      }
+      if dataReply?.code == 354 {
+        // The server opened DATA although the transaction failed: close it empty.
+        try write(Array(".\r\n".utf8))
+        _ = try readReply()
+      }
+      try write(Array("RSET\r\n".utf8))
+      _ = try readReply()
+      return outcome
+    }
+    try writeBody(message)
+    progress = .delivered
+    let final = try readReply()
+    if let refused = sessionRefusal(final) { throw refused }
+    var result = Self.verdict(final)
+    if final.code == 421 { disconnect() }
+    if case .accepted(let c, let reply) = result, !refusedOthers.isEmpty {
+      result = .accepted(
+        code: c, reply: reply + " (refused: " + refusedOthers.joined(separator: "; ") + ")")
+    }
+    return result
+  }
+
+  /// 2xx accepted, 4xx deferred, 5xx rejected.
+  static func verdict(_ r: (code: Int, line: String)) -> DeliveryOutcome {
+    if (200..<300).contains(r.code) { return .accepted(code: r.code, reply: r.line) }
+    if (500..<600).contains(r.code) { return .rejected(code: r.code, reply: r.line) }
+    return .deferred(code: r.code, reply: r.line)
+  }
+
+  /// The message, dot-stuffed (a line that starts with "." gets one more), then CRLF . CRLF.
+  private func writeBody(_ message: [UInt8]) throws {
+    let dot: [UInt8] = [UInt8(ascii: ".")]
+    try message.withUnsafeBytes { m in
+      guard let base = m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count > 0 else {
+        return
+      }
+      var start = 0
+      var searchFrom = 0
+      while start < m.count {
+        let i = herinner_next_line_dot(base, m.count, searchFrom)
+        try write(UnsafeRawBufferPointer(start: base + start, count: i - start))
+        guard i < m.count else { break }
+        try write(dot)  // the line's own "." follows with the next piece
+        start = i
+        searchFrom = i + 1
+      }
+    }
+    let endsWithCRLF =
+      message.count >= 2 && message[message.count - 2] == 0x0D
+      && message[message.count - 1] == 0x0A
+    try write(Array((endsWithCRLF ? ".\r\n" : "\r\n.\r\n").utf8))
   }
 
   /// Maps a CURLcode and the server's last reply to an outcome. Pure.

@@ -112,7 +112,9 @@ func settings(
     let server = try TestSMTPServer(["--reject-rcpt", "unknown"])
     let t = CurlSMTPTransport(settings: settings(server))
     let outcome = try t.send(
-      sampleMessage(), envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["b@example.nl", "unknown@studiovermeer.nl"]))
+      sampleMessage(),
+      envelope: Envelope(
+        from: "a@studiovermeer.nl", recipients: ["b@example.nl", "unknown@studiovermeer.nl"]))
     #expect(outcome.state == .sent, "\(outcome)")
     #expect(outcome.reply.contains("refused: unknown@studiovermeer.nl: 550"))
     #expect(server.received().first?.to == ["b@example.nl"])
@@ -122,7 +124,9 @@ func settings(
     let server = try TestSMTPServer(["--reject-rcpt", "unknown"])
     let t = CurlSMTPTransport(settings: settings(server))
     let outcome = try t.send(
-      sampleMessage(), envelope: Envelope(from: "a@studiovermeer.nl", recipients: ["unknown@example.nl", "archief@studiovermeer.nl"]))
+      sampleMessage(),
+      envelope: Envelope(
+        from: "a@studiovermeer.nl", recipients: ["unknown@example.nl", "archief@studiovermeer.nl"]))
     #expect(outcome.state == .rejected)
     #expect(outcome.code == 550)
   }
@@ -173,5 +177,63 @@ func settings(
       if case .accepted = try t.send(msg, envelope: envelope) { accepted += 1 }
     }
     #expect(accepted == 1000)
+  }
+}
+
+/// herinner speaks the mail transaction itself (pipelined where offered): checked against
+/// Postfix's smtp-sink, which offers PIPELINING and can dump what it received.
+@Suite(.serialized) struct PipelinedTransactionTests {
+  /// Dot-stuffing (a dot at the very start and at line starts), a message without a final CRLF,
+  /// and a Bcc (MAIL and both RCPTs in one write, DATA after): smtp-sink's dumps hold the
+  /// exact content (it writes LF line ends) and both recipients.
+  @Test func dotsBccAndAMissingFinalCRLFArriveExactly() throws {
+    let dumps = NSTemporaryDirectory() + "herinner-sink-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dumps, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dumps) }
+    chmod(dumps, 0o777)  // smtp-sink writes as nobody
+    let sink = try SMTPSink(["-d", dumps + "/%M."])
+    let t = CurlSMTPTransport(
+      settings: SMTPSettings(host: "127.0.0.1", port: sink.port, security: .none))
+    let messages: [(String, [String])] = [
+      (".dot first\r\nSubject: one\r\n\r\n.\r\n..two dots\r\nend\r\n", ["b@example.nl"]),
+      ("Subject: two\r\n\r\nline\r\n.dotted\r\n", ["b@example.nl", "archief@studiovermeer.nl"]),
+      ("Subject: three\r\n\r\nno final line break", ["b@example.nl"]),
+    ]
+    for (text, recipients) in messages {
+      let outcome = try t.send(
+        Array(text.utf8), envelope: Envelope(from: "a@studiovermeer.nl", recipients: recipients))
+      #expect(outcome.state == .sent, "\(outcome)")
+    }
+    // smtp-sink writes the dump when the transaction ends; give it a moment.
+    var files: [String] = []
+    for _ in 0..<50 {
+      files = try FileManager.default.contentsOfDirectory(atPath: dumps)
+      if files.count == 3 { break }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    #expect(files.count == 3)
+    let dumped = try files.map { try String(contentsOfFile: dumps + "/" + $0, encoding: .utf8) }
+    for (text, recipients) in messages {
+      let subject = text.components(separatedBy: "Subject: ")[1].prefix { !$0.isNewline }
+      let dump = try #require(dumped.first { $0.contains("Subject: \(subject)\n") })
+      for r in recipients { #expect(dump.contains("X-Rcpt-Args: <\(r)>\n")) }
+      // The content follows smtp-sink's own Received header (three lines).
+      let body = dump.components(separatedBy: "\n").drop { !$0.hasPrefix("Received:") }.dropFirst(3)
+        .joined(separator: "\n")
+      var expected = text.replacingOccurrences(of: "\r\n", with: "\n")
+      if !expected.hasSuffix("\n") { expected += "\n" }
+      expected += "\n"  // smtp-sink ends each dump with an empty line
+      #expect(body == expected, "\(subject)")
+    }
+  }
+
+  /// A server that closed an idle connection: the next message opens a new one and goes out.
+  @Test func anIdleConnectionTheServerClosedIsReopened() throws {
+    let sink = try SMTPSink(["-t", "1"])
+    let t = CurlSMTPTransport(
+      settings: SMTPSettings(host: "127.0.0.1", port: sink.port, security: .none))
+    #expect(try t.send(sampleMessage(1), envelope: envelope).state == .sent)
+    Thread.sleep(forTimeInterval: 2.5)
+    #expect(try t.send(sampleMessage(2), envelope: envelope).state == .sent)
   }
 }

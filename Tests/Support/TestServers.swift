@@ -83,7 +83,9 @@ public final class SMTPSink: @unchecked Sendable {
   public let port: Int
   let process: Process
 
-  public init() throws {
+  /// `options`: smtp-sink's own (e.g. `-d template` to dump each message, `-t 1` to close idle
+  /// sessions after a second).
+  public init(_ options: [String] = []) throws {
     guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-sink") else {
       throw ServerStartError(
         description: "/usr/sbin/smtp-sink missing: install postfix (scripts/setup does)")
@@ -91,7 +93,7 @@ public final class SMTPSink: @unchecked Sendable {
     port = try freePort()
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
-    p.arguments = ["-u", "nobody", "127.0.0.1:\(port)", "256"]
+    p.arguments = ["-u", "nobody"] + options + ["127.0.0.1:\(port)", "256"]
     p.standardOutput = FileHandle.nullDevice
     p.standardError = FileHandle.standardError
     try p.run()
