@@ -153,10 +153,10 @@ public final class CurlSMTPTransport: MailTransport {
     }
     // The connection may stay open without a handler: a session that failed is closed.
     if rc != CURLE_OK {
-      curl_easy_cleanup(handle)
-      handle = curl_easy_init()
       var code = 0
       _ = herinner_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
+      curl_easy_cleanup(handle)
+      handle = curl_easy_init()
       let detail = String(
         decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       let outcome = try Self.classify(

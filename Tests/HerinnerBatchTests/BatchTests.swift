@@ -275,6 +275,32 @@ final class FakeTransport: MailTransport {
     #expect(ledger.states.values.filter { $0 == .deferred }.count == 2)
   }
 
+  /// The archive fails for a message of the second group (rendered ahead while the first is
+  /// on the wire): the first group goes out and is recorded, nothing of the second is recorded
+  /// or sent, its other archived file is removed, and the run reports the failure.
+  @Test func anArchiveFailureStopsTheRunWithoutRecordingItsGroup() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger)
+    let removed = ArchivedBytes()
+    let b = MessageBuilder(
+      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      readAttachment: { _ in [1, 2, 3] })
+    let r = NightRunner(
+      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [],
+      maxPerMinute: 0,
+      archive: { name, _ in
+        if name.contains("A3-") { throw MessageBuilder.BuildError(description: "disk full") }
+        return name
+      }, unarchive: { removed.append(Array($0.utf8)) }, clock: { Date() })
+    r.messagesPerConnection = 2
+    #expect(throws: MessageBuilder.BuildError.self) { try r.run(messages(6)) }
+    #expect(ledger.states.count == 2)
+    #expect(ledger.states.values.allSatisfy { $0 == .sent })
+    #expect(t.received.count == 2)
+    let removedNames = removed.all.map { String(decoding: $0, as: UTF8.self) }
+    #expect(removedNames.count == 1 && removedNames[0].contains("A4-"), "\(removedNames)")
+  }
+
   @Test func aServerThatRefusesTheFirstMessageLeavesNothingMarked() throws {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger, failAfter: 0)
