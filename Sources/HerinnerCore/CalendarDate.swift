@@ -167,3 +167,19 @@ extension StringProtocol {
     return String(s)
   }
 }
+
+extension String {
+  /// `trimmingSpaces` with a fast path (every field of every invoice row passes here): nothing
+  /// to trim unless the first byte can start a space, tab or no-break space (C2 A0), or the last
+  /// byte can end one.
+  public var trimmingSpaces: String {
+    let u = utf8
+    guard let first = u.first, let last = u.last else { return self }
+    if first != 0x20 && first != 0x09 && first != 0xC2 && last != 0x20 && last != 0x09
+      && last != 0xA0
+    {
+      return self
+    }
+    return Substring(self).trimmingSpaces
+  }
+}

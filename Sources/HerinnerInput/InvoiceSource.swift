@@ -11,6 +11,42 @@ public enum InvoiceField: String, CaseIterable, Sendable {
   public static let required: [InvoiceField] = [
     .number, .customer, .email, .issued, .due, .amount, .pdf,
   ]
+
+  /// The field's place in a row (rows are arrays, not dictionaries: hashing field names was a
+  /// fifth of the parse, Benchmarks/RESULTS.md).
+  var index: Int {
+    switch self {
+    case .number: 0
+    case .customerID: 1
+    case .customer: 2
+    case .contact: 3
+    case .email: 4
+    case .kind: 5
+    case .issued: 6
+    case .due: 7
+    case .amount: 8
+    case .paid: 9
+    case .currency: 10
+    case .status: 11
+    case .pdf: 12
+    case .language: 13
+    case .phone: 14
+    case .reference: 15
+    }
+  }
+}
+
+/// One value per invoice field, by `InvoiceField.index`.
+struct FieldValues {
+  private var values = [String?](repeating: nil, count: 16)
+  subscript(_ f: InvoiceField) -> String? {
+    get { values[f.index] }
+    set { values[f.index] = newValue }
+  }
+  /// The fields that have a value, in declaration order.
+  var present: [(InvoiceField, String)] {
+    InvoiceField.allCases.compactMap { f in values[f.index].map { (f, $0) } }
+  }
 }
 
 /// What reading the invoice source gave: the good invoices and a problem per bad row.
@@ -75,9 +111,16 @@ public struct InvoiceSource: Sendable {
     }
     let records = isJSON ? try jsonRows(bytes, each) : try csvRows(bytes, each)
     // Rows that share a number are all skipped: which one is right is a person's call.
-    var lines: [String: [Int]] = [:]
-    for inv in invoices { lines[inv.number, default: []].append(inv.sourceLine) }
-    let duplicated = lines.filter { $0.value.count > 1 }
+    var firstLine: [String: Int32] = [:]
+    firstLine.reserveCapacity(invoices.count)
+    var duplicated: [String: [Int]] = [:]
+    for inv in invoices {
+      if let first = firstLine.updateValue(Int32(inv.sourceLine), forKey: inv.number) {
+        firstLine[inv.number] = first
+        duplicated[inv.number, default: [Int(first)]].append(inv.sourceLine)
+      }
+    }
+    firstLine = [:]
     if !duplicated.isEmpty {
       invoices.removeAll { inv in
         guard let all = duplicated[inv.number] else { return false }
@@ -98,7 +141,7 @@ public struct InvoiceSource: Sendable {
   /// One raw record: field → text (nil when absent), or a problem found while reading it.
   struct Row {
     var line: Int
-    var values: [InvoiceField: String]
+    var values: FieldValues
     var problems: [Problem] = []
   }
 
@@ -115,12 +158,14 @@ public struct InvoiceSource: Sendable {
         Problem(file: displayPath, line: 1, message: "the file is empty: no header row")
       ])
     }
-    var index: [InvoiceField: Int] = [:]
+    var index: [(InvoiceField, Int)] = []
     let names = header.fields.map { Self.normal(String(decoding: $0, as: UTF8.self)) }
     for field in InvoiceField.allCases {
-      if let i = names.firstIndex(of: Self.normal(headerName(for: field))) { index[field] = i }
+      if let i = names.firstIndex(of: Self.normal(headerName(for: field))) {
+        index.append((field, i))
+      }
     }
-    let missing = InvoiceField.required.filter { index[$0] == nil }
+    let missing = InvoiceField.required.filter { f in !index.contains { $0.0 == f } }
     if !missing.isEmpty {
       throw Problems(
         missing.map {
@@ -131,7 +176,7 @@ public struct InvoiceSource: Sendable {
     }
     var rows = 0
     while let rec = reader.next() {
-      var row = Row(line: rec.line, values: [:])
+      var row = Row(line: rec.line, values: FieldValues())
       if rec.unterminated {
         row.problems.append(
           Problem(file: displayPath, line: rec.line, message: "a quoted field is never closed"))
@@ -168,7 +213,7 @@ public struct InvoiceSource: Sendable {
     var rows = 0
     for item in items {
       rows += 1
-      var row = Row(line: item.line, values: [:])
+      var row = Row(line: item.line, values: FieldValues())
       guard case .object(let members) = item.value else {
         row.problems.append(
           Problem(
@@ -204,12 +249,14 @@ struct RowChecker {
   let file: String
   let attachments: String
   let attachmentsReal: String
-  /// Many invoices share few PDFs in some exports: check each path once per load.
+  /// Many invoices share few PDFs in some exports: a path is checked once while it is among
+  /// the recent ones (bounded, so a file of a million distinct PDFs does not keep a million).
   var checked: [String: String?] = [:]
 
   mutating func cachedAttachmentProblem(_ pdf: String) -> String? {
     if let known = checked[pdf] { return known }
     let result = attachmentProblem(pdf)
+    if checked.count >= 4096 { checked.removeAll(keepingCapacity: true) }
     checked[pdf] = result
     return result
   }
@@ -219,8 +266,8 @@ struct RowChecker {
     func fail(_ field: InvoiceField, _ message: String) {
       problems.append(Problem(file: file, line: row.line, field: field.rawValue, message: message))
     }
-    var v: [InvoiceField: String] = [:]
-    for (field, raw) in row.values {
+    var v = FieldValues()
+    for (field, raw) in row.values.present {
       if let bad = raw.unicodeScalars.first(where: {
         ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7F
       }) {

@@ -232,3 +232,16 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
       ).cents == 0)
   }
 }
+
+@Suite struct TrimmingSpacesTests {
+  /// The String fast path trims exactly as the Character-by-Character version.
+  @Test func fastPathSameAsTheCharacterVersion() {
+    var g = SystemRandomNumberGenerator()
+    let pieces = [" ", "\t", "\u{00A0}", "a", "é", " \u{0301}", "\u{0301}", "x y", "€", "\u{00C2}"]
+    for _ in 0..<5000 {
+      var s = ""
+      for _ in 0..<Int.random(in: 0...6, using: &g) { s += pieces.randomElement(using: &g)! }
+      #expect(s.trimmingSpaces == Substring(s).trimmingSpaces, "\(s.debugDescription)")
+    }
+  }
+}
