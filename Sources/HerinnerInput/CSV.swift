@@ -86,8 +86,15 @@ public struct CSVReader {
           line += 1
           endOfRecord = true
         default:
-          field.append(b)
-          i += 1
+          // Plain bytes up to the next delimiter, quote or line end, in one copy.
+          var j = i + 1
+          while j < bytes.count {
+            let c = bytes[j]
+            if c == delimiter || c == UInt8(ascii: "\"") || c == 0x0A || c == 0x0D { break }
+            j += 1
+          }
+          field.append(contentsOf: bytes[i..<j])
+          i = j
         }
       }
       if quoted { unterminated = true }

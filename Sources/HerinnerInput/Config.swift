@@ -292,13 +292,18 @@ public struct Config: Sendable {
       payments.maxAgeDays = p.int("maxAgeDays", in: 0...365) ?? 3
       payments.importFrom = p.string("importFrom").map { resolve($0, in: folder) }
       if var cols = p.object("columns", problems: &problems) {
-        let known = ["date", "amount", "name", "iban", "description", "reference", "direction", "account", "id"]
+        let known = [
+          "date", "amount", "name", "iban", "description", "reference", "direction", "account",
+          "id",
+        ]
         for (field, _) in cols.members where known.contains(field) {
           if let header = cols.string(field) { payments.columns[field] = header }
         }
         problems += cols.finish().map {
           var p = $0
-          if p.message == "unknown key" { p.message = "unknown statement field (known: \(known.joined(separator: ", ")))" }
+          if p.message == "unknown key" {
+            p.message = "unknown statement field (known: \(known.joined(separator: ", ")))"
+          }
           return p
         }
       }

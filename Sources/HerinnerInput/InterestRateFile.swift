@@ -23,7 +23,8 @@ public enum InterestRateFile {
       guard f.count == 3, let d = CalendarDate(parsing: f[0]), let c = Decimal(string: f[1]),
         let b = Decimal(string: f[2])
       else {
-        problems.append(Problem(file: file, line: i + 1, message: "expected from;consumer;commercial"))
+        problems.append(
+          Problem(file: file, line: i + 1, message: "expected from;consumer;commercial"))
         continue
       }
       rates.append(.init(from: d, consumer: c, commercial: b))
