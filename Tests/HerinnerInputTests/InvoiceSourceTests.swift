@@ -47,6 +47,22 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
     #expect(l.invoices[1].status == .open)
   }
 
+  /// Bytes that are not UTF-8 make that row's problem (file, line, field); UTF-8 letters load.
+  @Test func invalidUTF8IsNamedAndValidUTF8Loads() throws {
+    let (dir, src) = source("")
+    defer { _ = dir }
+    var bytes = Array("\(header)\n".utf8)
+    bytes += Array(
+      "2026-0001;Caf\u{00E9} De Fl\u{00EA}che;;a@b.nl;;2026-10-01;2026-10-31;10,00;;;a.pdf\n".utf8)
+    bytes +=
+      Array("2026-0002;Bad ".utf8) + [0xC3, 0x28]
+      + Array(";;a@b.nl;;2026-10-01;2026-10-31;10,00;;;a.pdf\n".utf8)
+    try Data(bytes).write(to: URL(fileURLWithPath: src.config.path))
+    let l = try src.load()
+    #expect(l.invoices.map(\.customer) == ["Caf\u{00E9} De Fl\u{00EA}che"])
+    #expect(l.problems.map(\.description) == ["invoices.csv:3: customer: not valid UTF-8"])
+  }
+
   @Test func readsCommaCSVWithQuotesBOMAndCRLF() throws {
     let l = try load(
       "\u{FEFF}number,customer,email,issued,due,amount,pdf\r\n"
