@@ -17,6 +17,18 @@ public struct RunTally: Sendable, Codable {
 
   public init() {}
 
+  /// Adds another tally's counts and problems to this one.
+  public mutating func add(_ o: RunTally) {
+    sent += o.sent
+    deferred += o.deferred
+    rejected += o.rejected
+    unknown += o.unknown
+    notRendered += o.notRendered
+    sentInvoices += o.sentInvoices
+    problems += o.problems
+    stoppedEarly = stoppedEarly ?? o.stoppedEarly
+  }
+
   public var needsAttention: Bool {
     deferred + rejected + unknown + notRendered > 0 || stoppedEarly != nil
   }
@@ -229,7 +241,8 @@ public final class NightRunner {
         carried = outcomes
         break
       }
-      let results = settle(outcomes, &tally)
+      var counted = RunTally()
+      let results = settle(outcomes, &counted)
       do {
         // The archived bytes, then the records, are durable before any DATA of this group.
         flushArchive()
@@ -237,8 +250,10 @@ public final class NightRunner {
       } catch {
         failure = error
         for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
+        carried = outcomes  // recorded (and counted) with the rest at the end
         break
       }
+      tally.add(counted)
       settled += results.count
       let done = Set(outcomes.map(\.prepared.attempt.messageKey))
       begun.removeAll { done.contains($0.attempt.messageKey) }

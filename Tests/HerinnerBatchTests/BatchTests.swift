@@ -117,6 +117,26 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
     #expect(plan.messages[0].letter.total.cents == 250_000)
   }
 
+  /// Many letters to split (past the in-place path): every part in order, nothing lost.
+  @Test func manySplitsKeepTheOrder() {
+    let p = Planner(
+      policy: Policy(), sender: sender, maxMessageBytes: 1_500_000,
+      attachmentSize: { _ in 1_000_000 })
+    var invoices: [Invoice] = []
+    for c in 1...70 {
+      invoices.append(inv("A\(c)", customer: "C\(c)"))
+      invoices.append(inv("B\(c)", customer: "C\(c)"))
+      if c % 10 == 0 { invoices.append(inv("S\(c)", customer: "Solo\(c)")) }
+    }
+    let plan = p.plan(invoices: invoices, histories: [:], on: d("2026-11-09")) { _, _ in [] }
+    var expected: [[String]] = []
+    for c in 1...70 {
+      expected += [["A\(c)"], ["B\(c)"]]
+      if c % 10 == 0 { expected.append(["S\(c)"]) }
+    }
+    #expect(plan.messages.map(\.numbers) == expected)
+  }
+
   @Test func largeAttachmentsSplitInAStableOrder() {
     let p = Planner(
       policy: Policy(), sender: sender, maxMessageBytes: 3_000_000,
@@ -301,6 +321,29 @@ final class FakeTransport: MailTransport {
     #expect(removedNames.count == 1 && removedNames[0].contains("A4-"), "\(removedNames)")
   }
 
+  /// The ledger fails to record the second group: that group is neither sent nor left in the
+  /// archive, the first group's outcomes are still recorded, and the run reports the failure.
+  @Test func aLedgerFailureStopsBeforeTheUnrecordedGroup() throws {
+    let memory = MemoryLedger()
+    let ledger = FailingLedger(memory, failOnBegin: 2)
+    let t = FakeTransport(ledger: memory)
+    let removed = ArchivedBytes()
+    let b = MessageBuilder(
+      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
+      readAttachment: { _ in [1, 2, 3] })
+    let r = NightRunner(
+      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [],
+      maxPerMinute: 0, archive: { name, _ in name },
+      unarchive: { removed.append(Array($0.utf8)) }, clock: { Date() })
+    r.messagesPerConnection = 2
+    #expect(throws: FailingLedger.Failure.self) { try r.run(messages(6)) }
+    #expect(t.received.count == 2)
+    #expect(memory.states.count == 2 && memory.states.values.allSatisfy { $0 == .sent })
+    let removedNames = removed.all.map { String(decoding: $0, as: UTF8.self) }
+    #expect(
+      removedNames.contains { $0.contains("A3-") } && removedNames.contains { $0.contains("A4-") })
+  }
+
   @Test func aServerThatRefusesTheFirstMessageLeavesNothingMarked() throws {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger, failAfter: 0)
@@ -332,4 +375,23 @@ final class ArchivedBytes: @unchecked Sendable {
   private let lock = NSLock()
   func append(_ b: [UInt8]) { lock.withLock { items.append(b) } }
   var all: [[UInt8]] { lock.withLock { items } }
+}
+
+/// A ledger whose n-th `begin` fails (a full disk, say).
+final class FailingLedger: DeliveryLedger {
+  struct Failure: Error {}
+  let inner: MemoryLedger
+  let failOnBegin: Int
+  var begins = 0
+  init(_ inner: MemoryLedger, failOnBegin: Int) {
+    self.inner = inner
+    self.failOnBegin = failOnBegin
+  }
+  func begin(_ attempts: [NewAttempt]) throws {
+    begins += 1
+    if begins == failOnBegin { throw Failure() }
+    try inner.begin(attempts)
+  }
+  func finish(_ results: [DeliveryResult]) throws { try inner.finish(results) }
+  func abandon(_ messageKeys: [String]) throws { try inner.abandon(messageKeys) }
 }
