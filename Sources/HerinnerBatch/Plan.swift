@@ -85,6 +85,14 @@ public struct PlannedMessage: Sendable {
   }
 
   public var numbers: [String] { recorded }
+
+  /// How many invoices the letter lists (without making the list).
+  public var invoiceCount: Int {
+    switch source {
+    case .letter(let l, _): return l.invoices.count
+    case .planned(_, let indices, _, _, _): return indices.count
+    }
+  }
 }
 
 /// What every planned message of a night shares: the invoices (one array, not a copy per

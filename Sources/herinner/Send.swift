@@ -292,14 +292,14 @@ struct Send: ParsableCommand {
     plan: NightPlan, invalid: Int, failed: Int, dryRun: Bool, outcomes: [String: Int] = [:]
   ) -> String {
     var lines: [String] = []
-    let invoiceCount = plan.messages.reduce(0) { $0 + $1.invoices.count }
+    let invoiceCount = plan.messages.reduce(0) { $0 + $1.invoiceCount }
     if let closed = plan.closed {
       lines.append(
         "\(plan.date.iso) is not a business day (\(closed)): nothing is sent today; the next business day's run catches up."
       )
     }
     if dryRun {
-      let firsts = plan.messages.filter { $0.step == .first }.count
+      let firsts = plan.messages.reduce(0) { $0 + ($1.step == .first ? 1 : 0) }
       lines.append(
         "dry run for \(plan.date.iso): \(plan.messages.count) message(s) would be sent for \(invoiceCount) invoice(s) (first \(firsts), second \(plan.messages.count - firsts)); nothing was sent or written."
       )
