@@ -91,35 +91,11 @@ public struct InvoiceSource: Sendable {
     return try parse(bytes: bytes)
   }
 
-  /// The whole file in one buffer sized by fstat (not through Data: that held the file twice
-  /// at the peak).
   static func readFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var st = stat()
-    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-    let size = Int(st.st_size)
-    var failed = false
-    var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-      while count < size {
-        let n = read(fd, buffer.baseAddress! + count, size - count)
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { failed = true }
-        if n <= 0 { break }
-        count += n
-      }
-    }
-    guard !failed else { return nil }
-    // A file that grew since fstat: the rest too.
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-      if n < 0 && errno == EINTR { continue }
-      if n <= 0 { break }
-      bytes += chunk[0..<n]
-    }
-    return bytes
+    return try? FileBytes.read(fd)
   }
 
   public func parse(bytes: [UInt8]) throws(Problems) -> InvoiceLoad {
@@ -446,5 +422,42 @@ struct RowChecker {
       return "path leaves the attachments folder (symbolic link): \"\(pdf)\""
     }
     return nil
+  }
+}
+
+/// Reads whole files into one buffer sized by fstat: not through `Data` (which held a file twice
+/// at the peak) and without zero-filling the buffer first.
+public enum FileBytes {
+  public struct Failure: Error, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// The rest of the open file `fd` (a regular file), then any bytes it grew by since fstat.
+  public static func read(_ fd: Int32) throws(Failure) -> [UInt8] {
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+      throw Failure(description: "not a regular file")
+    }
+    let size = Int(st.st_size)
+    var failure: Int32 = 0
+    var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      while count < size {
+        let n = Glibc.read(fd, buffer.baseAddress! + count, size - count)
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { failure = errno }
+        if n <= 0 { break }
+        count += n
+      }
+    }
+    if failure != 0 { throw Failure(description: String(cString: strerror(failure))) }
+    // A file that grew since fstat: the rest too (one more read, normally of nothing).
+    var more = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = more.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      bytes += more[0..<n]
+    }
+    return bytes
   }
 }

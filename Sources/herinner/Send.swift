@@ -64,41 +64,11 @@ extension Config {
           description: "cannot read \(root)/\(relative): \(String(cString: strerror(why)))")
       }
       defer { close(fd) }
-      return try readWhole(fd, name: relative)
+      do { return try FileBytes.read(fd) } catch {
+        throw MessageBuilder.BuildError(description: "cannot read \(relative): \(error)")
+      }
     }
   }
-}
-
-/// Reads a whole open file into one buffer sized by fstat (no Data, no second copy).
-func readWhole(_ fd: Int32, name: String) throws -> [UInt8] {
-  var st = stat()
-  guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-    throw MessageBuilder.BuildError(description: "cannot read \(name): not a regular file")
-  }
-  let size = Int(st.st_size)
-  var failure: Int32 = 0
-  var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-    while count < size {
-      let n = read(fd, buffer.baseAddress! + count, size - count)
-      if n < 0 && errno == EINTR { continue }
-      if n < 0 { failure = errno }
-      if n <= 0 { break }
-      count += n
-    }
-  }
-  if failure != 0 {
-    throw MessageBuilder.BuildError(
-      description: "cannot read \(name): \(String(cString: strerror(failure)))")
-  }
-  // A file that grew since fstat: the rest too (one more read, normally of nothing).
-  var more = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
-  while true {
-    let n = withUnsafeMutableBytes(of: &more) { read(fd, $0.baseAddress!, $0.count) }
-    if n < 0 && errno == EINTR { continue }
-    if n <= 0 { break }
-    withUnsafeBytes(of: &more) { bytes += $0[0..<n] }
-  }
-  return bytes
 }
 
 func loadTemplates(_ config: Config) throws -> TemplateSet {

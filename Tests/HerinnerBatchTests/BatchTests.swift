@@ -214,8 +214,9 @@ final class FakeTransport: MailTransport {
   }
 
   func runner(
-    _ ledger: MemoryLedger, _ transport: FakeTransport,
-    archive: @escaping @Sendable (String, [UInt8]) throws -> String = { n, _ in n }
+    _ ledger: any DeliveryLedger, _ transport: FakeTransport,
+    archive: @escaping @Sendable (String, [UInt8]) throws -> String = { n, _ in n },
+    unarchive: @escaping (String) -> Void = { _ in }
   ) throws -> NightRunner {
     let b = MessageBuilder(
       templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
@@ -223,7 +224,7 @@ final class FakeTransport: MailTransport {
     return NightRunner(
       builder: b, ledger: ledger, transports: [transport], envelopeFrom: sender.email,
       bcc: ["archief@studiovermeer.nl"],
-      maxPerMinute: 0, archive: archive, unarchive: { _ in },
+      maxPerMinute: 0, archive: archive, unarchive: unarchive,
       clock: { Date(timeIntervalSince1970: 1_796_112_000) })
   }
 
@@ -302,16 +303,12 @@ final class FakeTransport: MailTransport {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger)
     let removed = ArchivedBytes()
-    let b = MessageBuilder(
-      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
-      readAttachment: { _ in [1, 2, 3] })
-    let r = NightRunner(
-      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [],
-      maxPerMinute: 0,
+    let r = try runner(
+      ledger, t,
       archive: { name, _ in
         if name.contains("A3-") { throw MessageBuilder.BuildError(description: "disk full") }
         return name
-      }, unarchive: { removed.append(Array($0.utf8)) }, clock: { Date() })
+      }, unarchive: { removed.append(Array($0.utf8)) })
     r.messagesPerConnection = 2
     #expect(throws: MessageBuilder.BuildError.self) { try r.run(messages(6)) }
     #expect(ledger.states.count == 2)
@@ -328,13 +325,7 @@ final class FakeTransport: MailTransport {
     let ledger = FailingLedger(memory, failOnBegin: 2)
     let t = FakeTransport(ledger: memory)
     let removed = ArchivedBytes()
-    let b = MessageBuilder(
-      templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
-      readAttachment: { _ in [1, 2, 3] })
-    let r = NightRunner(
-      builder: b, ledger: ledger, transports: [t], envelopeFrom: sender.email, bcc: [],
-      maxPerMinute: 0, archive: { name, _ in name },
-      unarchive: { removed.append(Array($0.utf8)) }, clock: { Date() })
+    let r = try runner(ledger, t, unarchive: { removed.append(Array($0.utf8)) })
     r.messagesPerConnection = 2
     #expect(throws: FailingLedger.Failure.self) { try r.run(messages(6)) }
     #expect(t.received.count == 2)
