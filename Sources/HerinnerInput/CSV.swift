@@ -2,14 +2,40 @@
 /// CRLF or LF, comma or semicolon. Each record reports the line it starts on.
 public struct CSVReader {
   public let delimiter: UInt8
-  let bytes: [UInt8]
+  var bytes: [UInt8]
   var i: Int
   var line = 1
+  /// The next piece of the input, nil at its end: a reader over a file holds one piece at a
+  /// time, not the file.
+  var refill: (() -> [UInt8]?)?
 
   public init(bytes: [UInt8], delimiter: UInt8? = nil) {
     self.bytes = bytes
     self.i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     self.delimiter = delimiter ?? CSVReader.detectDelimiter(bytes, from: self.i)
+  }
+
+  /// A reader over input that arrives in pieces: `first`, then whatever `refill` gives until it
+  /// gives nil. The delimiter is detected on the header line in `first`.
+  public init(first: [UInt8], refill: @escaping () -> [UInt8]?, delimiter: UInt8? = nil) {
+    // Enough of the start to see a byte order mark whole.
+    var start = first
+    while start.count < 3, let more = refill(), !more.isEmpty { start += more }
+    self.init(bytes: start, delimiter: delimiter)
+    self.refill = refill
+  }
+
+  /// Appends the next piece, dropping what was read before `i`; false at the end of the input.
+  mutating func more() -> Bool {
+    guard let r = refill else { return false }
+    guard let piece = r(), !piece.isEmpty else {
+      refill = nil
+      return false
+    }
+    bytes.removeSubrange(0..<i)
+    i = 0
+    bytes += piece
+    return true
   }
 
   /// The separator the header line uses most (outside quotes): `;`, `,` or TAB.
@@ -37,7 +63,9 @@ public struct CSVReader {
 
   /// The next record, or nil at the end. Blank lines are skipped.
   public mutating func next() -> Record? {
-    while i < bytes.count {
+    while true {
+      if i >= bytes.count && !more() { return nil }
+      let recordStart = i
       let startLine = line
       var fields: [[UInt8]] = []
       var field: [UInt8] = []
@@ -97,11 +125,18 @@ public struct CSVReader {
           i = j
         }
       }
+      if !endOfRecord && refill != nil {
+        // The record runs past this piece: read it again with the next piece behind it (or,
+        // at the end of the input, as the last record).
+        i = recordStart
+        line = startLine
+        _ = more()
+        continue
+      }
       if quoted { unterminated = true }
       fields.append(field)
       if fields.count == 1 && fields[0].isEmpty && !wasQuoted { continue }  // blank line
       return Record(line: startLine, fields: fields, unterminated: unterminated)
     }
-    return nil
   }
 }

@@ -84,26 +84,70 @@ public struct InvoiceSource: Sendable {
     return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
   }
 
+  /// Reads and checks the file. A CSV file is read a megabyte at a time (only the invoices stay
+  /// in memory, not the file); a JSON file whole.
   public func load() throws(Problems) -> InvoiceLoad {
-    guard let bytes = Self.readFile(config.path) else {
-      throw Problems([Problem(file: displayPath, message: "cannot read the invoice file")])
+    let cannotRead = Problems([Problem(file: displayPath, message: "cannot read the invoice file")])
+    let fd = open(config.path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw cannotRead }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+      let first = Self.readPiece(fd)
+    else { throw cannotRead }
+    if isJSON(first) {
+      guard let rest = try? FileBytes.read(fd) else { throw cannotRead }
+      return try parse(bytes: first + rest)
     }
-    return try parse(bytes: bytes)
+    var failed = false
+    let reader = CSVReader(
+      first: first,
+      refill: {
+        guard let piece = Self.readPiece(fd) else {
+          failed = true
+          return nil
+        }
+        return piece
+      })
+    let load = try collect { each throws(Problems) in try csvRows(reader, each) }
+    if failed { throw cannotRead }
+    return load
   }
 
-  static func readFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    return try? FileBytes.read(fd)
+  /// Up to a megabyte from `fd` (empty at the end), nil on a read error.
+  static func readPiece(_ fd: Int32) -> [UInt8]? {
+    let size = 1 << 20
+    var failed = false
+    let piece = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+      while count < size {
+        let n = read(fd, buffer.baseAddress! + count, size - count)
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { failed = true }
+        if n <= 0 { break }
+        count += n
+      }
+    }
+    return failed ? nil : piece
+  }
+
+  /// JSON by its name, or by its first character.
+  func isJSON(_ bytes: [UInt8]) -> Bool {
+    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
+    return config.path.lowercased().hasSuffix(".json")
+      || (start < bytes.count && bytes[start] == UInt8(ascii: "["))
   }
 
   public func parse(bytes: [UInt8]) throws(Problems) -> InvoiceLoad {
-    var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-    while start < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[start]) { start += 1 }
-    let isJSON =
-      config.path.lowercased().hasSuffix(".json")
-      || (start < bytes.count && bytes[start] == UInt8(ascii: "["))
+    let json = isJSON(bytes)
+    return try collect { each throws(Problems) in
+      json ? try jsonRows(bytes, each) : try csvRows(CSVReader(bytes: bytes), each)
+    }
+  }
+
+  /// Checks the rows `read` produces, keeps the good invoices, names every bad row; rows that
+  /// share a number are all skipped.
+  func collect(_ read: ((Row) -> Void) throws(Problems) -> Int) throws(Problems) -> InvoiceLoad {
     var checker = RowChecker(
       file: displayPath, attachments: config.attachments,
       attachmentsReal: InvoiceSource.realPath(config.attachments))
@@ -116,7 +160,7 @@ public struct InvoiceSource: Sendable {
       case .failure(let p): problems.append(contentsOf: p.all)
       }
     }
-    let records = isJSON ? try jsonRows(bytes, each) : try csvRows(bytes, each)
+    let records = try read(each)
     // Rows that share a number are all skipped: which one is right is a person's call.
     var firstLine: [String: Int32] = [:]
     firstLine.reserveCapacity(invoices.count)
@@ -170,8 +214,8 @@ public struct InvoiceSource: Sendable {
     return String(validating: bytes, as: UTF8.self)
   }
 
-  func csvRows(_ bytes: [UInt8], _ each: (Row) -> Void) throws(Problems) -> Int {
-    var reader = CSVReader(bytes: bytes)
+  func csvRows(_ reader: CSVReader, _ each: (Row) -> Void) throws(Problems) -> Int {
+    var reader = reader
     guard let header = reader.next() else {
       throw Problems([
         Problem(file: displayPath, line: 1, message: "the file is empty: no header row")
