@@ -9,11 +9,42 @@ import HerinnerLetters
 /// letter is made when it is asked for (when the message is built), not kept for the whole night.
 public struct PlannedMessage: Sendable {
   public var step: Step
-  /// The Message-IDs this one threads to (the first reminder's, for a second).
-  public var inReplyTo: String?
-  public var references: [String]
   var source: Source
-  var recipientsOverride: [String]?
+  /// What few messages have: the threading of a second letter, a resend's recipients. Boxed,
+  /// so that a night of first reminders carries one pointer for it.
+  private var extra: Extra?
+
+  final class Extra: Sendable {
+    let inReplyTo: String?
+    let references: [String]
+    let recipients: [String]?
+    init(inReplyTo: String?, references: [String], recipients: [String]?) {
+      self.inReplyTo = inReplyTo
+      self.references = references
+      self.recipients = recipients
+    }
+
+    static func make(_ inReplyTo: String?, _ references: [String], _ recipients: [String]?)
+      -> Extra?
+    {
+      inReplyTo == nil && references.isEmpty && recipients == nil
+        ? nil : Extra(inReplyTo: inReplyTo, references: references, recipients: recipients)
+    }
+  }
+
+  /// The Message-ID this one answers (the first reminder's, for a second).
+  public var inReplyTo: String? {
+    get { extra?.inReplyTo }
+    set { extra = Extra.make(newValue, references, recipientsOverride) }
+  }
+
+  /// The Message-IDs this one threads to.
+  public var references: [String] {
+    get { extra?.references ?? [] }
+    set { extra = Extra.make(inReplyTo, newValue, recipientsOverride) }
+  }
+
+  var recipientsOverride: [String]? { extra?.recipients }
 
   enum Source: Sendable {
     /// A letter made elsewhere (a resend). Boxed: a Letter is several hundred bytes and an
@@ -22,7 +53,7 @@ public struct PlannedMessage: Sendable {
     /// Invoices `indices` of the night; the first `recorded` of them take this step (a
     /// consumer's second letter may list more claims than it records).
     case planned(
-      PlanBasis, indices: Positions, recorded: Int, firstSentOn: CalendarDate?, costs: Money?)
+      PlanBasis, indices: Positions, recorded: Int, firstSentOn: CalendarDate?, costs: Int64?)
   }
 
   public init(
@@ -31,9 +62,7 @@ public struct PlannedMessage: Sendable {
   ) {
     self.step = step
     self.source = .letter(letter, recorded: recorded ?? letter.invoices.map(\.number))
-    self.recipientsOverride = recipients
-    self.inReplyTo = inReplyTo
-    self.references = references
+    self.extra = Extra.make(inReplyTo, references, recipients)
   }
 
   init(
@@ -43,8 +72,7 @@ public struct PlannedMessage: Sendable {
     self.step = step
     self.source = .planned(
       basis, indices: Positions(index), recorded: 1, firstSentOn: firstSentOn, costs: nil)
-    self.inReplyTo = inReplyTo
-    self.references = references
+    self.extra = Extra.make(inReplyTo, references, nil)
   }
 
   /// The letter, made now from the night's values.
@@ -54,7 +82,10 @@ public struct PlannedMessage: Sendable {
     case .planned(let basis, let indices, _, let firstSentOn, let costs):
       return Letter.make(
         step: step, invoices: indices.all.map { basis.invoices[Int($0)] }, sender: basis.sender,
-        policy: basis.policy, date: basis.date, firstSentOn: firstSentOn, costsOverride: costs)
+        policy: basis.policy, date: basis.date, firstSentOn: firstSentOn,
+        costsOverride: costs.map {
+          Money(cents: $0, currency: basis.invoices[Int(indices.first)].currency)
+        })
     }
   }
 
@@ -279,7 +310,7 @@ public struct Planner: Sendable {
       chunks.append(indices[begin...])
       guard chunks.count > 1 else { continue }
       // The costs of a consumer's claims stay computed over all of them.
-      let costs = m.letter.costs
+      let costs = m.letter.costs?.cents
       var with: [PlannedMessage] = []
       for chunk in chunks {
         // Recorded invoices come first: those of this chunk are its first ones.

@@ -3,18 +3,23 @@
 /// Arithmetic works on a day count (days since 1970-01-01, proleptic Gregorian), which keeps
 /// it pure and exact. Pure: reads no clock.
 public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
-  public let year: Int
-  public let month: Int
-  public let day: Int
+  // Stored small (8 bytes, not 24): every invoice holds two dates and a night holds every
+  // invoice (Benchmarks/RESULTS.md, memory).
+  private let y: Int32
+  private let m: UInt8
+  private let d: UInt8
+  public var year: Int { Int(y) }
+  public var month: Int { Int(m) }
+  public var day: Int { Int(d) }
 
   /// Creates a date; returns nil when the day does not exist (31 April, 29 February 2026).
   public init?(year: Int, month: Int, day: Int) {
     guard (1...9999).contains(year), (1...12).contains(month),
       (1...CalendarDate.daysIn(month: month, year: year)).contains(day)
     else { return nil }
-    self.year = year
-    self.month = month
-    self.day = day
+    self.y = Int32(year)
+    self.m = UInt8(month)
+    self.d = UInt8(day)
   }
 
   /// The date `dayNumber` days after 1970-01-01 (Howard Hinnant's civil-from-days).
@@ -27,9 +32,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     let mp = (5 * doy + 2) / 153
     let d = doy - (153 * mp + 2) / 5 + 1
     let m = mp < 10 ? mp + 3 : mp - 9
-    self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
-    self.month = m
-    self.day = d
+    self.y = Int32(yoe + era * 400 + (m <= 2 ? 1 : 0))
+    self.m = UInt8(m)
+    self.d = UInt8(d)
   }
 
   /// Days since 1970-01-01.
