@@ -225,34 +225,3 @@ struct PaymentsResolve: ParsableCommand {
     Console.out("payment #\(id): " + (invoice.map { "allocated to invoice \($0)" } ?? "set aside"))
   }
 }
-
-/// `herinner reference N`: the invoice's betalingskenmerk.
-struct Reference: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract:
-      "Prints the invoice's betalingskenmerk (16 digits, mod-11 check digit) to print on the invoice."
-  )
-
-  @OptionGroup var common: CommonOptions
-  @Argument(help: "The invoice number.") var number: String
-
-  func run() throws {
-    let config = try common.loadConfig()
-    let load = try loadInvoices(config, reportProblems: false)
-    guard let inv = load.invoices.first(where: { $0.number == number }) else {
-      Console.error("invoice \(number): not found among the valid invoices")
-      throw ExitCode(2)
-    }
-    if let r = inv.reference {
-      Console.out(r)
-      return
-    }
-    guard let r = Betalingskenmerk.generate(for: inv.number) else {
-      Console.error(
-        "invoice \(number): its number has no digits (or more than 15) to build a betalingskenmerk from"
-      )
-      throw ExitCode(2)
-    }
-    Console.out(r)
-  }
-}
