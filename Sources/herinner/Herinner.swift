@@ -13,10 +13,10 @@ struct Herinner: ParsableCommand {
     discussion: """
       Exit codes:
         0   all done
-        1   it ran, but something needs attention (see stderr and herinner status)
-        2   invalid config, template, invoice, statement or bounce file, or a refused command; nothing sent
+        1   it ran, but something needs attention (stderr, herinner status)
+        2   invalid config, template or input file, or a refused command
         3   another send holds the lock
-        4   the mail server was unreachable, failed TLS, or refused the login or the sender before anything was sent
+        4   mail server unreachable, TLS or login failed, or sender refused
         64  usage error
       """,
     version: "herinner 0.1.0",
