@@ -128,7 +128,7 @@ public struct LadderOverview {
         r.nextDate = effectiveDate(s, date).iso
       } else {
         r.stopped = reason.key
-        r.stoppedReason = reason.text
+        r.stoppedReason = reason.text(invoice: inv.number)
       }
     }
     return r

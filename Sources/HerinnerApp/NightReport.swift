@@ -26,7 +26,7 @@ public struct NightReport: Sendable {
   /// Things a person must act on, one line each.
   public var attention: [String] = []
   /// Invoices the plan stopped for a person (unknown or rejected deliveries).
-  public var planAttention: [(invoice: String, reason: String)] = []
+  public var planAttention: [(invoice: String, reason: WaitReason)] = []
   /// Remarks that are not failures of this run (an invoice asked for that does not exist,
   /// statements imported, a dry run that imports nothing).
   public var notices: [String] = []
@@ -56,7 +56,8 @@ public struct NightReport: Sendable {
   }
 
   public var needsAttention: Bool {
-    invalidRows > 0 || !attention.isEmpty || tally.needsAttention || !planAttention.isEmpty
+    invalidRows > 0 || !attention.isEmpty || tally.needsAttention
+      || planAttention.contains { $0.reason.blocksNight }
       || (dryRun && tally.notRendered > 0)
   }
 }

@@ -153,7 +153,7 @@ public struct NightPlan: Sendable {
   /// Invoices that wait or are stopped, by reason key.
   public var waiting: [String: Int] = [:]
   /// Invoices that need a person (unknown or rejected deliveries), with the reason.
-  public var attention: [(invoice: String, reason: String)] = []
+  public var attention: [(invoice: String, reason: WaitReason)] = []
 }
 
 /// Decides tonight's messages from the invoices and their histories.
@@ -203,7 +203,7 @@ public struct Planner: Sendable {
       guard let step = d.step else {
         let reason = d.reason ?? .notYet
         plan.waiting[reason.key, default: 0] += 1
-        if reason.needsAttention { plan.attention.append((inv.number, reason.text)) }
+        if reason.needsAttention { plan.attention.append((inv.number, reason)) }
         continue
       }
       switch step {
@@ -351,19 +351,24 @@ public struct Planner: Sendable {
 struct GroupKey: Hashable {
   var id: String?
   var email: String?
-  var kind: CustomerKind?
+  var kind: CustomerKind
+  var currency: String
   var step: Step
   var number: String?
 
+  /// A consumer never shares a letter with business invoices, whatever `customer_id` says (a
+  /// consumer's 14-day letter must not turn into a business letter), and a letter covers one
+  /// currency (its total is a sum).
   init(_ inv: Invoice, step: Step, perCustomer: Bool) {
     self.step = step
+    kind = inv.kind
+    currency = inv.currency
     if !perCustomer {
       number = inv.number
     } else if let id = inv.customerID, !id.isEmpty {
       self.id = id
     } else {
       email = inv.email.lowercased()
-      kind = inv.kind
     }
   }
 }

@@ -40,11 +40,16 @@ public struct DeliveryRecord: Sendable, Hashable {
   public var reply: String?
   /// The message's Message-ID, which a later step threads to (`In-Reply-To`).
   public var messageID: String?
+  /// Who it went to, as recorded ("a@b.nl, c@d.nl"): a rejection holds only while the invoice
+  /// still names that address.
+  public var recipients: String?
 
   public init(
     step: Step, state: DeliveryState, date: CalendarDate, isResend: Bool = false,
-    deadline: CalendarDate? = nil, reply: String? = nil, messageID: String? = nil
+    deadline: CalendarDate? = nil, reply: String? = nil, messageID: String? = nil,
+    recipients: String? = nil
   ) {
+    self.recipients = recipients
     self.step = step
     self.state = state
     self.date = date
@@ -102,7 +107,13 @@ public enum WaitReason: Sendable, Hashable {
   /// All steps done: listed for the collection agency.
   case done
 
-  /// Reasons that need a person's attention (exit 1 in `send`).
+  /// Reasons that wait for a person (`status` says so); only an unknown delivery keeps `send`'s
+  /// exit status at 1 (`blocksNight`), an earlier rejection is shown but does not.
+  public var blocksNight: Bool {
+    if case .unknown = self { return true }
+    return false
+  }
+
   public var needsAttention: Bool {
     switch self {
     case .unknown, .rejected: return true
@@ -110,16 +121,22 @@ public enum WaitReason: Sendable, Hashable {
     }
   }
 
-  public var text: String {
+  public var text: String { text(invoice: "N") }
+
+  /// What it means and what to do, naming the invoice in the commands it suggests.
+  public func text(invoice n: String) -> String {
     switch self {
     case .status(let s): return "status \(s.rawValue)"
     case .settled: return "settled"
     case .belowMinimum(let m): return "outstanding below minimum (\(m.dutch))"
     case .notYet: return "not yet due"
     case .awaitingCall: return "waiting for a logged call (policy.waitForCall)"
-    case .unknown(let s): return "\(s.rawValue) delivery unknown: run `herinner resolve`"
+    case .unknown(let s):
+      return
+        "\(s.rawValue) delivery unknown (it may have arrived): check with the customer, then `herinner resolve \(n) --stage \(s.rawValue) --sent` or `--not-sent`"
     case .rejected(let s, let r):
       return "\(s.rawValue) rejected by the server" + (r.map { ": \($0)" } ?? "")
+        + "; correct the e-mail address in the invoice file (it is then sent again, once), or `herinner resolve \(n) --stage \(s.rawValue) --not-sent`"
     case .held(let why): return "held: \(why)"
     case .done: return "handed to collection"
     }
@@ -212,7 +229,18 @@ public struct Ladder: Sendable {
       if originals.contains(where: { $0.state == .unknown || $0.state == .sending }) {
         return .unknown(step)
       }
-      if latest.state == .rejected { return .rejected(step, latest.reply) }
+      if latest.state == .rejected {
+        // A corrected address in the invoice file makes the step due again, once: the next
+        // attempt goes to the new address, and its own rejection holds again.
+        if let to = latest.recipients,
+          !to.split(separator: ",").contains(where: {
+            $0.trimmingCharacters(in: .whitespaces).lowercased() == invoice.email.lowercased()
+          })
+        {
+          return nil
+        }
+        return .rejected(step, latest.reply)
+      }
       return nil
     }
 

@@ -121,7 +121,7 @@ extension SQLiteLedger {
   public func histories() throws(LedgerError) -> [String: InvoiceHistory] {
     var out: [String: InvoiceHistory] = [:]
     try db.prepare(
-      "SELECT invoice, stage, state, resend, run_date, deadline, reply, message_id FROM deliveries ORDER BY id"
+      "SELECT invoice, stage, state, resend, run_date, deadline, reply, message_id, recipients FROM deliveries ORDER BY id"
     )
     .query { (r) throws(LedgerError) in
       out[r.text(0), default: .empty].deliveries.append(
@@ -130,7 +130,7 @@ extension SQLiteLedger {
           state: DeliveryState(rawValue: r.text(2)) ?? .unknown,
           date: CalendarDate(parsing: r.text(4)) ?? CalendarDate(dayNumber: 0),
           isResend: r.int(3) != 0, deadline: r.optionalText(5).flatMap(CalendarDate.init(parsing:)),
-          reply: r.optionalText(6), messageID: r.text(7)))
+          reply: r.optionalText(6), messageID: r.text(7), recipients: r.text(8)))
     }
     try db.prepare("SELECT invoice, date FROM calls ORDER BY id").query { (r) throws(LedgerError) in
       if let d = CalendarDate(parsing: r.text(1)) {

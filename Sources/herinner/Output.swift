@@ -70,7 +70,9 @@ enum Output {
           + skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
             separator: ", "))
     }
-    for a in r.planAttention { lines.append("needs attention: invoice \(a.invoice): \(a.reason)") }
+    for a in r.planAttention {
+      lines.append("needs attention: invoice \(a.invoice): \(a.reason.text(invoice: a.invoice))")
+    }
     return lines.joined(separator: "\n")
   }
 

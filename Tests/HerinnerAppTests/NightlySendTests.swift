@@ -267,3 +267,104 @@ extension Example {
     if case .call = entries[0] {} else { Issue.record("the call came first") }
   }
 }
+
+/// A scratch administration: the example's config and PDFs with invoices of the test's own.
+func administration(_ csv: String) throws -> Example {
+  let dir = NSTemporaryDirectory() + "herinner-app-" + UUID().uuidString
+  try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+  try csv.write(toFile: dir + "/invoices.csv", atomically: true, encoding: .utf8)
+  let config = """
+    {"company": {"name": "Studio Vermeer B.V.", "email": "administratie@studiovermeer.nl",
+                 "iban": "NL91ABNA0417164300"},
+     "invoices": {"path": "invoices.csv", "attachments": "\(repoRoot)/Examples/pdf"},
+     "templates": "\(repoRoot)/Templates",
+     "smtp": {"url": "smtp://127.0.0.1:2525", "security": "none"}}
+    """
+  let c = try Config.parse(bytes: Array(config.utf8), file: dir + "/herinner.json", folder: dir)
+  return Example(
+    config: c, templates: try TemplateSet.load(folder: c.templates),
+    load: try InvoiceSource(config: c.invoices).load())
+}
+
+extension Example {
+  init(config: Config, templates: TemplateSet, load: InvoiceLoad) {
+    self.config = config
+    self.templates = templates
+    self.load = load
+  }
+}
+
+let header = "number;customer_id;customer;email;kind;issued;due;amount;currency;pdf\n"
+
+@Suite struct GroupingTests {
+  func plannedLetters(_ ex: Example) throws -> [[String]] {
+    var letters: [[String]] = []
+    _ = try NightlySend(
+      config: ex.config, templates: ex.templates, load: ex.load,
+      ports: NightlySend.Ports(
+        ledger: MemoryLedger(clock: clock), payments: NoPayments(),
+        attachments: .live(folder: ex.config.invoices.attachments), clock: clock)
+    ).run(on: night, options: .init(dryRun: true)) { p in
+      letters.append(p.built.message.subject.split(separator: " ").map(String.init).filter {
+        $0.hasPrefix("A-")
+      })
+    }
+    return letters.sorted { $0.first ?? "" < $1.first ?? "" }
+  }
+
+  @Test func aConsumerNeverSharesALetterWithBusinessInvoicesWhateverCustomerIDSays() throws {
+    let ex = try administration(
+      header
+        + "A-1;K-9;Jansen;jan@example.nl;business;2026-10-01;2026-11-01;100,00;EUR;factuur-2026-0101.pdf\n"
+        + "A-2;K-9;Jansen;jan@example.nl;consumer;2026-10-01;2026-11-01;50,00;EUR;factuur-2026-0102.pdf\n"
+    )
+    #expect(ex.load.problems.isEmpty, "\(ex.load.problems)")
+    let letters = try plannedLetters(ex)
+    #expect(letters.count == 2, "\(letters)")
+  }
+
+  @Test func aLetterCoversOneCurrency() throws {
+    let ex = try administration(
+      header
+        + "A-1;K-9;Jansen;jan@example.nl;business;2026-10-01;2026-11-01;100,00;EUR;factuur-2026-0101.pdf\n"
+        + "A-2;K-9;Jansen;jan@example.nl;business;2026-10-01;2026-11-01;50,00;USD;factuur-2026-0102.pdf\n"
+        + "A-3;K-9;Jansen;jan@example.nl;business;2026-10-01;2026-11-01;70,00;EUR;factuur-2026-0102.pdf\n"
+    )
+    let letters = try plannedLetters(ex)
+    #expect(letters.count == 2, "\(letters)")
+  }
+}
+
+@Suite struct RejectionRecoveryTests {
+  @Test func aCorrectedAddressMakesARejectedStepDueAgainOnce() throws {
+    let csv =
+      header
+      + "A-1;;Jansen;jan@example.nl;business;2026-10-01;2026-11-01;100,00;EUR;factuur-2026-0101.pdf\n"
+    let ex = try administration(csv)
+    let ledger = MemoryLedger(clock: clock)
+    let transport = AcceptingTransport()
+    transport.outcome = .rejected(code: 550, reply: "550 5.1.1 <jan@example.nl>: no such user")
+    let p = ports(ledger: ledger, transport: transport, example: ex)
+    let first = try NightlySend(config: ex.config, templates: ex.templates, load: ex.load, ports: p)
+      .run(on: night, options: .init())
+    #expect(first.tally.rejected == 1)
+    #expect(first.needsAttention, "this run's rejection needs a person")
+    let next = try NightlySend(config: ex.config, templates: ex.templates, load: ex.load, ports: p)
+      .run(on: night.adding(days: 1), options: .init())
+    #expect(next.messages == 0)
+    #expect(!next.needsAttention, "an earlier run's rejection does not keep the exit status at 1")
+    // The bookkeeper corrects the address: sent again, to the new one, once.
+    let fixed = try administration(csv.replacingOccurrences(of: "jan@example.nl", with: "j.jansen@example.nl"))
+    let again = try NightlySend(
+      config: fixed.config, templates: fixed.templates, load: fixed.load,
+      ports: ports(ledger: ledger, transport: transport, example: fixed)
+    ).run(on: night.adding(days: 1), options: .init())
+    #expect(again.messages == 1)
+    #expect(transport.received.withLock { $0.last?.0.recipients } == ["j.jansen@example.nl"])
+    let third = try NightlySend(
+      config: fixed.config, templates: fixed.templates, load: fixed.load,
+      ports: ports(ledger: ledger, transport: transport, example: fixed)
+    ).run(on: night.adding(days: 2), options: .init())
+    #expect(third.messages == 0, "rejected again at the new address: waits for a person")
+  }
+}

@@ -50,7 +50,7 @@ public struct DeliveryRow: Sendable, Hashable {
   public var record: DeliveryRecord {
     DeliveryRecord(
       step: step, state: state, date: runDate, isResend: isResend, deadline: deadline, reply: reply,
-      messageID: messageID)
+      messageID: messageID, recipients: recipients)
   }
 }
 
