@@ -98,8 +98,8 @@ func invoiceRow(
 
   @Test func fewerFieldsThanTheHeaderLeaveTheLastOnesEmpty() throws {
     let l = try readInvoices(
-      "number;customer;email;issued;due;amount;pdf;phone\n1;A;a@b.nl;2026-10-01;2026-10-31;5,00;a.pdf\n"
-    )
+      "number;customer;email;issued;due;amount;pdf;phone\n"
+        + "1;A;a@b.nl;2026-10-01;2026-10-31;5,00;a.pdf\n")
     #expect(l.problems.isEmpty)
     #expect(l.invoices.first?.phone == nil)
   }
@@ -120,18 +120,24 @@ func invoiceRow(
         == true)
   }
 
+  /// Row 2 of each opens a quote that never closes (`open2` in its customer, `openPDF` in its
+  /// last field), then rows 3 and 4 follow with the given line end.
+  static let open2 = "2;\"B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf"
+  static let openPDF = "2;B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;\"a.pdf"
+
   @Test(arguments: [
-    // Runs to the end of the file.
-    "\(header)\n\(invoiceRow("1"))\n2;\"B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n\(invoiceRow("3"))\n\(invoiceRow("4"))",
+    // Runs to the end of the file (which has no line end after its last row).
+    ([open2, invoiceRow("3"), invoiceRow("4")], "\n", false),
     // Opens in the last field.
-    "\(header)\n\(invoiceRow("1"))\n2;B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;\"a.pdf\n\(invoiceRow("3"))\n\(invoiceRow("4"))\n",
+    ([openPDF, invoiceRow("3"), invoiceRow("4")], "\n", true),
     // "Closed" by the opening quote of a later row's field.
-    "\(header)\n\(invoiceRow("1"))\n2;\"B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n\(invoiceRow("3", customer: "\"C, D\""))\n\(invoiceRow("4"))\n",
+    ([open2, invoiceRow("3", customer: "\"C, D\""), invoiceRow("4")], "\n", true),
     // The same with CR alone and with CRLF.
-    "\(header)\r\(invoiceRow("1"))\r2;\"B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\r\(invoiceRow("3", customer: "\"C\""))\r\(invoiceRow("4"))\r",
-    "\(header)\r\n\(invoiceRow("1"))\r\n2;\"B;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\r\n\(invoiceRow("3"))\r\n\(invoiceRow("4"))\r\n",
+    ([open2, invoiceRow("3", customer: "\"C\""), invoiceRow("4")], "\r", true),
+    ([open2, invoiceRow("3"), invoiceRow("4")], "\r\n", true),
   ])
-  func unclosedQuoteVariants(_ text: String) throws {
+  func unclosedQuoteVariants(_ rows: [String], _ end: String, _ lastLineEnd: Bool) throws {
+    let text = ([header, invoiceRow("1")] + rows).joined(separator: end) + (lastLineEnd ? end : "")
     let l = try readInvoices(text)
     #expect(l.invoices.map(\.number) == ["1", "3", "4"])
     #expect(l.invoices.map(\.sourceLine) == [2, 4, 5])
@@ -142,8 +148,7 @@ func invoiceRow(
   /// break, a bad row); the rows after it keep their places.
   @Test func aClosedMultiLineValueIsOneRecord() throws {
     let l = try readInvoices(
-      "\(header)\n1;\"Two\nlines\";;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n\(invoiceRow("2"))\n"
-    )
+      "\(header)\n\(invoiceRow("1", customer: "\"Two\nlines\""))\n\(invoiceRow("2"))\n")
     #expect(l.invoices.map(\.number) == ["2"])
     #expect(l.invoices.first?.sourceLine == 4)
     #expect(
@@ -259,7 +264,8 @@ func invoiceRow(
 
   @Test(arguments: [
     "\(header)\n\(invoiceRow("1", amount: "x"))\n\(invoiceRow("2", due: "morgen"))\n",
-    "\(header)\n\(invoiceRow("1"))\n\(invoiceRow("1"))\n",  // rows that share a number are all skipped
+    // Rows that share a number are all skipped.
+    "\(header)\n\(invoiceRow("1"))\n\(invoiceRow("1"))\n",
   ])
   func everyRowBadIsReported(_ text: String) throws {
     let l = try readInvoices(text)
