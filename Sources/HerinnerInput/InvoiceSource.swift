@@ -328,6 +328,16 @@ public struct InvoiceSource: Sendable {
     return String(validating: bytes, as: UTF8.self)
   }
 
+  /// Whether the bytes are UTF-8, without making a String of the (ASCII) common case.
+  static func isUTF8(_ bytes: [UInt8]) -> Bool {
+    let ascii = bytes.withUnsafeBufferPointer { b in
+      var acc: UInt8 = 0
+      for x in b { acc |= x }
+      return acc < 0x80
+    }
+    return ascii || String(validating: bytes, as: UTF8.self) != nil
+  }
+
   /// The problem for bytes that are not UTF-8, with the hint that names the way out.
   func notUTF8(line: Int, field: String?) -> Problems {
     Problems([
@@ -373,7 +383,7 @@ public struct InvoiceSource: Sendable {
     while let rec = reader.next() {
       // The whole file is UTF-8 or it is refused (a Windows-1252 export read as UTF-8 would
       // garble every name with an accent): every field is checked, also the unused ones.
-      for (k, f) in rec.fields.enumerated() where Self.utf8String(f) == nil {
+      for (k, f) in rec.fields.enumerated() where !Self.isUTF8(f) {
         throw notUTF8(line: rec.line, field: index.first { $0.1 == k }?.0.rawValue)
       }
       // A row of empty fields (a spreadsheet's formatted but empty row) is a blank line.
