@@ -405,7 +405,9 @@ public struct InvoiceSource: Sendable {
             message:
               "\(rec.fields.count) fields where the header has \(header.fields.count); the row "
               + "is skipped rather than read with shifted columns (an unquoted "
-              + "\(delimiterName(reader.delimiter)) inside a value, as in 1,250.00, splits it)"))
+              + "\(delimiterName(reader.delimiter)) inside a value"
+              + (reader.delimiter == UInt8(ascii: ",") ? ", as in 1,250.00," : "")
+              + " splits it)"))
         row.unreadable = true
         each(row)
         continue

@@ -96,6 +96,16 @@ func invoiceRow(
     #expect(l.badRows == 1)
   }
 
+  @Test func anExtraFieldInASemicolonFileIsNamedByItsDelimiter() throws {
+    let l = try readInvoices("\(header)\n\(invoiceRow("1"));x\n\(invoiceRow("2"))\n")
+    #expect(l.invoices.map(\.number) == ["2"])
+    #expect(
+      l.problems.map(\.description) == [
+        "invoices.csv:2: 12 fields where the header has 11; the row is skipped rather than read "
+          + "with shifted columns (an unquoted semicolon inside a value splits it)"
+      ])
+  }
+
   @Test func fewerFieldsThanTheHeaderLeaveTheLastOnesEmpty() throws {
     let l = try readInvoices(
       "number;customer;email;issued;due;amount;pdf;phone\n"
