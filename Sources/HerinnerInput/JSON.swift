@@ -71,7 +71,11 @@ public struct JSONParser {
   mutating func skipSpace() {
     while i < bytes.count {
       switch bytes[i] {
-      case 0x20, 0x09, 0x0D: i += 1
+      case 0x20, 0x09: i += 1
+      // A line ends in LF, CRLF or CR alone (old Mac exports): CRLF counts once, at its LF.
+      case 0x0D:
+        if i + 1 >= bytes.count || bytes[i + 1] != 0x0A { line += 1 }
+        i += 1
       case 0x0A:
         line += 1
         i += 1

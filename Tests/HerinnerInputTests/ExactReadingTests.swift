@@ -192,6 +192,21 @@ func invoiceRow(
     #expect(l.records == 3)
   }
 
+  /// JSON lines are counted the same way with every line end.
+  @Test(arguments: ["\n", "\r\n", "\r"])
+  func jsonLinesWithEveryLineEnd(_ end: String) throws {
+    let text = [
+      "[", "{\"number\": \"1\", \"customer\": \"A\", \"email\": \"a@b.nl\",",
+      "\"issued\": \"2026-10-01\", \"due\": \"2026-10-31\", \"amount\": 1, \"pdf\": \"a.pdf\"},",
+      "{\"number\": \"2\", \"customer\": \"B\", \"email\": \"b@b.nl\",",
+      "\"issued\": \"2026-10-01\", \"due\": \"2026-10-31\", \"amount\": 1.001, \"pdf\": \"a.pdf\"}",
+      "]",
+    ].joined(separator: end)
+    let l = try readInvoices(text, name: "invoices.json")
+    #expect(l.invoices.map(\.sourceLine) == [2])
+    #expect(l.problems.map { $0.line ?? 0 } == [4])
+  }
+
   /// Excel for Mac: CR alone. Read whole and through the file reader, in pieces.
   @Test func anExcelForMacExportLoadsEveryRow() throws {
     let l = try readInvoices(try invoiceFixture("cr-only.csv"))
