@@ -141,7 +141,7 @@ public struct CSVReader {
           i += 1
           continue
         }
-        if closed && (b == 0x20 || b == 0x09) {
+        if closed && (b == 0x20 || b == 0x09) && b != delimiter {
           i += 1  // spaces after a closing quote change nothing
           continue
         }

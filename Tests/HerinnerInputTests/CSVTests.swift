@@ -78,6 +78,13 @@ import Testing
       Self.records(&r) == ["1|false|a¦b", "2|false|1¦x\ry", "5|true|2¦never\r3;z\r", "6|false|3¦z"])
   }
 
+  /// In a TAB-separated file the TAB after a closing quote is the delimiter, not a space.
+  @Test func tabSeparatedQuotedFields() {
+    var r = CSVReader(bytes: Array("a\tb\tc\n\"x\"\t\"y\" \tz\n".utf8))
+    #expect(r.delimiter == 0x09)
+    #expect(Self.records(&r) == ["1|false|a¦b¦c", "2|false|x¦y¦z"])
+  }
+
   @Test func textAfterAClosingQuoteIsAFlaw() {
     var r = CSVReader(bytes: Array("a,b\n\"12\"34,x\n\"ok\"  ,y\n".utf8))
     _ = r.next()
