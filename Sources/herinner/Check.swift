@@ -38,10 +38,10 @@ struct Check: ParsableCommand {
     if problems.isEmpty {
       Console.out("ok: \(count) invoices, config and attachments valid")
     } else {
-      let others = rows == nil ? problems.count : problems.count - rowProblems
+      let others = problems.count - rowProblems
       let parts =
-        [rows ?? "the invoice file could not be read"]
-        + (others > 0 ? ["\(others) other problem(s)"] : [])
+        rows.map { [$0] + (others > 0 ? ["\(others) other problem(s)"] : []) }
+        ?? ["the invoice file could not be read", "\(problems.count) problem(s)"]
       Console.out(parts.joined(separator: "; "))
       throw ExitCode(2)
     }
