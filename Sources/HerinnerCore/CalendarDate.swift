@@ -12,9 +12,13 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
   public var month: Int { Int(m) }
   public var day: Int { Int(d) }
 
+  /// The years a date may have. Wider than the four digits an input may write: arithmetic on a
+  /// sentinel date (9999-12-31 + 7 days) or a year's holidays past it must stay an ordinary date.
+  public static let years = -1_000_000...1_000_000
+
   /// Creates a date; returns nil when the day does not exist (31 April, 29 February 2026).
   public init?(year: Int, month: Int, day: Int) {
-    guard (1...9999).contains(year), (1...12).contains(month),
+    guard Self.years.contains(year), (1...12).contains(month),
       (1...CalendarDate.daysIn(month: month, year: year)).contains(day)
     else { return nil }
     self.y = Int32(year)
@@ -23,8 +27,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
   }
 
   /// The date `dayNumber` days after 1970-01-01 (Howard Hinnant's civil-from-days).
+  /// Day numbers beyond `years` are clamped to its ends (no trap, no wrap-around).
   public init(dayNumber: Int) {
-    let z = dayNumber + 719_468
+    let z = min(max(dayNumber, -364_000_000), 364_000_000) + 719_468
     let era = (z >= 0 ? z : z - 146_096) / 146_097
     let doe = z - era * 146_097
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
@@ -48,7 +53,10 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     return era * 146_097 + doe - 719_468
   }
 
-  public func adding(days: Int) -> CalendarDate { CalendarDate(dayNumber: dayNumber + days) }
+  public func adding(days: Int) -> CalendarDate {
+    let (sum, overflow) = dayNumber.addingReportingOverflow(days)
+    return CalendarDate(dayNumber: overflow ? (days > 0 ? Int.max : Int.min) : sum)
+  }
 
   /// Whole days from `self` to `other` (positive when `other` is later).
   public func days(until other: CalendarDate) -> Int { other.dayNumber - dayNumber }
@@ -81,7 +89,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
       let s = String(v)
       return String(repeating: "0", count: max(0, n - s.count)) + s
     }
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    return (year < 0 ? "-" : "") + "\(pad(abs(year), 4))-\(pad(month, 2))-\(pad(day, 2))"
   }
 
   public var description: String { iso }
@@ -116,7 +124,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     guard length > 0 else { return nil }
     parts.append(value)
     lengths.append(length)
-    guard parts.count == 3 else { return nil }
+    // Year 0000 is not a year of the calendar a document is dated in.
+    guard parts.count == 3, parts[0] != 0 || lengths[0] != 4, parts[2] != 0 || lengths[2] != 4
+    else { return nil }
     if lengths[0] == 4, lengths[1] <= 2, lengths[2] <= 2, separator == UInt8(ascii: "-") {
       self.init(year: parts[0], month: parts[1], day: parts[2])
     } else if lengths[2] == 4, lengths[0] <= 2, lengths[1] <= 2 {

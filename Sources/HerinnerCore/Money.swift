@@ -175,6 +175,76 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
   }
 }
 
+extension Money {
+  /// Parses a machine number: a JSON number (RFC 8259 §6) or an XML Schema decimal, where the
+  /// dot is always the decimal mark and there is no grouping: `1.250` is € 1,25, `5.000` € 5,00,
+  /// `1.25e2` € 125,00.
+  ///
+  /// Exact or it throws: digits beyond the cents must be zeros (`1.255` is `tooManyDecimals`),
+  /// and an amount of more than 15 whole digits is `overflow`. No floating point.
+  public static func parse(decimal text: String, currency: String = "EUR") throws(ParseError)
+    -> Money
+  {
+    let b = Array(text.utf8)
+    func isDigit(_ x: UInt8) -> Bool { x >= 0x30 && x <= 0x39 }
+    var i = 0
+    var negative = false
+    if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+      negative = b[i] == UInt8(ascii: "-")
+      i += 1
+    }
+    var mantissa: [UInt8] = []
+    var fractionDigits = 0
+    while i < b.count, isDigit(b[i]) {
+      mantissa.append(b[i])
+      i += 1
+    }
+    if i < b.count, b[i] == UInt8(ascii: ".") {
+      i += 1
+      while i < b.count, isDigit(b[i]) {
+        mantissa.append(b[i])
+        fractionDigits += 1
+        i += 1
+      }
+    }
+    guard !mantissa.isEmpty else { throw b.isEmpty ? .empty : .invalid }
+    var exponent = 0
+    if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+      i += 1
+      var expNegative = false
+      if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+        expNegative = b[i] == UInt8(ascii: "-")
+        i += 1
+      }
+      guard i < b.count else { throw .invalid }
+      while i < b.count, isDigit(b[i]) {
+        // Saturates: an exponent this large is an overflow or nothing but zeros either way.
+        exponent = min(exponent * 10 + Int(b[i] - 0x30), 1_000_000)
+        i += 1
+      }
+      if expNegative { exponent = -exponent }
+    }
+    guard i == b.count else { throw .invalid }
+    // The value is mantissa × 10^(exponent − fractionDigits); in cents, shift by two more.
+    let shift = exponent - fractionDigits + 2
+    var digits = mantissa[...]
+    while let f = digits.first, f == 0x30 { digits = digits.dropFirst() }
+    if digits.isEmpty { return Money(cents: 0, currency: currency) }
+    if shift < 0 {
+      // The digits below the cent must all be zero.
+      // (The first digit is not zero, so a number that is all below the cent fails too.)
+      guard digits.suffix(-shift).allSatisfy({ $0 == 0x30 }) else { throw .tooManyDecimals }
+      digits = digits.dropLast(-shift)
+    }
+    let zeros = max(shift, 0)
+    guard digits.count + zeros <= 17 else { throw .overflow }
+    var cents: Int64 = 0
+    for d in digits { cents = cents * 10 + Int64(d - 0x30) }
+    for _ in 0..<zeros { cents *= 10 }
+    return Money(cents: negative ? -cents : cents, currency: currency)
+  }
+}
+
 extension String {
   func replacingAll(_ target: String, with replacement: String) -> String {
     guard !target.isEmpty, self.contains(target) else { return self }

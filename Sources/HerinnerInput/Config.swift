@@ -50,11 +50,17 @@ public struct InvoiceSourceConfig: Sendable, Hashable {
   public var attachments: String
   /// Field name → the header the export uses.
   public var columns: [String: String]
+  /// The export's text encoding (`invoices.encoding`, default UTF-8).
+  public var encoding: InvoiceEncoding
 
-  public init(path: String, attachments: String, columns: [String: String] = [:]) {
+  public init(
+    path: String, attachments: String, columns: [String: String] = [:],
+    encoding: InvoiceEncoding = .utf8
+  ) {
     self.path = path
     self.attachments = attachments
     self.columns = columns
+    self.encoding = encoding
   }
 }
 
@@ -150,6 +156,17 @@ public struct Config: Sendable {
     if var i = top.object("invoices", problems: &problems) {
       if let p = i.string("path", required: true) { invoices.path = resolve(p, in: folder) }
       invoices.attachments = resolve(i.string("attachments") ?? ".", in: folder)
+      if let e = i.string("encoding") {
+        if let enc = InvoiceEncoding(rawValue: e.lowercased()) {
+          invoices.encoding = enc
+        } else {
+          i.fail(
+            "encoding", i.node("encoding"),
+            "must be "
+              + InvoiceEncoding.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+              + ", found \"\(e)\"")
+        }
+      }
       if var cols = i.object("columns", problems: &problems) {
         for (field, node) in cols.members {
           guard InvoiceField(rawValue: field) != nil else { continue }

@@ -39,9 +39,17 @@ public enum InvoiceField: String, CaseIterable, Sendable {
 /// One value per invoice field, by `InvoiceField.index`.
 struct FieldValues {
   private var values = [String?](repeating: nil, count: 16)
+  /// The fields whose value was a JSON number, one bit per `InvoiceField.index`.
+  private var numberBits: UInt16 = 0
   subscript(_ f: InvoiceField) -> String? {
     get { values[f.index] }
     set { values[f.index] = newValue }
+  }
+  /// Whether the value is a JSON number's text (a number, not a Dutch-formatted string).
+  func isNumber(_ f: InvoiceField) -> Bool { numberBits & (1 << UInt16(f.index)) != 0 }
+  mutating func setNumber(_ f: InvoiceField, _ text: String) {
+    values[f.index] = text
+    numberBits |= 1 << UInt16(f.index)
   }
   /// The fields that have a value, in declaration order.
   var present: [(InvoiceField, String)] {
@@ -54,8 +62,82 @@ public struct InvoiceLoad: Sendable {
   public var invoices: [Invoice]
   /// Bad rows, each naming file, line and field; those rows are skipped.
   public var problems: [Problem]
-  /// How many records were read.
+  /// How many records (rows after the header, blank ones not counted) were read.
   public var records: Int
+  /// How many of them were skipped as bad (a row with several problems counts once).
+  public var badRows: Int
+  /// True when the file gave no invoice at all: a header without rows, or only bad rows. An
+  /// export that went wrong must not look like a quiet night: `check` exits 2 and `send`
+  /// should exit 1 with `noInvoices` on stderr.
+  public var isEmptyOrAllBad: Bool
+  /// Where the invoices were read from, as messages name it.
+  public var file: String
+
+  public init(
+    invoices: [Invoice], problems: [Problem], records: Int, badRows: Int? = nil,
+    file: String = ""
+  ) {
+    self.invoices = invoices
+    self.problems = problems
+    self.records = records
+    self.badRows = badRows ?? max(records - invoices.count, 0)
+    self.isEmptyOrAllBad = invoices.isEmpty
+    self.file = file
+  }
+
+  /// The problem to report when `isEmptyOrAllBad`, else nil.
+  public var noInvoices: Problem? {
+    guard isEmptyOrAllBad else { return nil }
+    return Problem(
+      file: file,
+      message: records == 0
+        ? "no invoices: the file has a header but no rows"
+        : "no invoices: every one of the \(records) rows is bad (is this the right export?)")
+  }
+}
+
+/// The text encodings an invoice export may be in (`invoices.encoding`).
+public enum InvoiceEncoding: String, Sendable, Hashable, CaseIterable {
+  case utf8 = "utf-8"
+  /// Excel on Windows and older bookkeeping packages. A file that is valid UTF-8 is still read
+  /// as UTF-8 (Windows-1252 text with letters beyond ASCII practically never is).
+  case windows1252 = "windows-1252"
+}
+
+/// Whether an invoice's `pdf` may be attached: the one row check that needs the file system,
+/// injected so the rest of the row checks stay pure.
+public struct Attachments: Sendable {
+  /// Why the file (a relative path that lexically stays inside the folder) cannot be attached,
+  /// or nil when it can.
+  public var check: @Sendable (_ pdf: String) -> String?
+
+  public init(check: @escaping @Sendable (_ pdf: String) -> String?) { self.check = check }
+
+  public func problem(for pdf: String) -> String? { check(pdf) }
+
+  /// The live check against the folder at `path`: the file exists, is not a folder, and its
+  /// real path (every symbolic link resolved) lies inside the folder's real path.
+  public static func folder(_ path: String) -> Attachments {
+    let folderReal = InvoiceSource.realPath(path)
+    return Attachments { pdf in
+      let full = path + "/" + pdf
+      // One realpath(3) resolves every symlink on the way; then one stat.
+      guard let resolved = realpath(full, nil) else {
+        return "file not found in the attachments folder: \"\(pdf)\""
+      }
+      let real = String(cString: resolved)
+      free(resolved)
+      var st = stat()
+      guard stat(real, &st) == 0 else {
+        return "file not found in the attachments folder: \"\(pdf)\""
+      }
+      if (st.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file: \"\(pdf)\"" }
+      if !real.hasPrefix(folderReal + "/") {
+        return "path leaves the attachments folder (symbolic link): \"\(pdf)\""
+      }
+      return nil
+    }
+  }
 }
 
 /// Reads the invoice file (CSV or JSON array) and checks every row.
@@ -66,10 +148,16 @@ public struct InvoiceSource: Sendable {
   public var config: InvoiceSourceConfig
   /// How the file is named in messages.
   public var displayPath: String
+  /// Whether a row's `pdf` exists in the attachments folder.
+  public var attachments: Attachments
 
-  public init(config: InvoiceSourceConfig, displayPath: String? = nil) {
+  /// - Parameter attachments: the attachment check; the live folder `config.attachments` when nil.
+  public init(
+    config: InvoiceSourceConfig, displayPath: String? = nil, attachments: Attachments? = nil
+  ) {
     self.config = config
     self.displayPath = displayPath ?? InvoiceSource.display(config.path)
+    self.attachments = attachments ?? .folder(config.attachments)
   }
 
   static func realPath(_ p: String) -> String {
@@ -95,7 +183,9 @@ public struct InvoiceSource: Sendable {
     guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
       let first = Self.readPiece(fd)
     else { throw cannotRead }
-    if isJSON(first) {
+    // JSON is parsed whole; a Windows-1252 file is decoded whole (whether it is valid UTF-8 is
+    // a property of the whole file, not of one piece).
+    if isJSON(first) || config.encoding == .windows1252 {
       guard let rest = try? FileBytes.read(fd) else { throw cannotRead }
       return try parse(bytes: first + rest)
     }
@@ -138,7 +228,25 @@ public struct InvoiceSource: Sendable {
       || (start < bytes.count && bytes[start] == UInt8(ascii: "["))
   }
 
+  /// Reads and checks the file's bytes. Pure apart from the injected attachment check.
   public func parse(bytes: [UInt8]) throws(Problems) -> InvoiceLoad {
+    var bytes = bytes
+    // A byte order mark says UTF-8 whatever the config says: such a file is not transcoded.
+    if config.encoding == .windows1252 && !bytes.starts(with: [0xEF, 0xBB, 0xBF])
+      && String(validating: bytes, as: UTF8.self) == nil
+    {
+      switch Windows1252.utf8(bytes) {
+      case .success(let utf8): bytes = utf8
+      case .failure(let bad):
+        throw Problems([
+          Problem(
+            file: displayPath, line: bad.line,
+            message:
+              "byte 0x\(String(bad.byte, radix: 16, uppercase: true)) is not a Windows-1252 "
+              + "character: is \"invoices.encoding\" right for this file?")
+        ])
+      }
+    }
     let json = isJSON(bytes)
     return try collect { each throws(Problems) in
       json ? try jsonRows(bytes, each) : try csvRows(CSVReader(bytes: bytes), each)
@@ -148,16 +256,17 @@ public struct InvoiceSource: Sendable {
   /// Checks the rows `read` produces, keeps the good invoices, names every bad row; rows that
   /// share a number are all skipped.
   func collect(_ read: ((Row) -> Void) throws(Problems) -> Int) throws(Problems) -> InvoiceLoad {
-    var checker = RowChecker(
-      file: displayPath, attachments: config.attachments,
-      attachmentsReal: InvoiceSource.realPath(config.attachments))
+    var checker = RowChecker(file: displayPath, attachments: attachments)
     var invoices: [Invoice] = []
     var problems: [Problem] = []
+    var bad = 0
     // Rows are checked as they are read: only the invoices stay in memory.
     let each: (Row) -> Void = { row in
       switch checker.invoice(from: row) {
       case .success(let inv): invoices.append(inv)
-      case .failure(let p): problems.append(contentsOf: p.all)
+      case .failure(let p):
+        problems.append(contentsOf: p.all)
+        bad += 1
       }
     }
     let records = try read(each)
@@ -175,6 +284,7 @@ public struct InvoiceSource: Sendable {
     if !duplicated.isEmpty {
       invoices.removeAll { inv in
         guard let all = duplicated[inv.number] else { return false }
+        bad += 1
         let others = all.filter { $0 != inv.sourceLine }.map(String.init).joined(separator: ", ")
         problems.append(
           Problem(
@@ -186,7 +296,8 @@ public struct InvoiceSource: Sendable {
       }
     }
     problems.sort { ($0.line ?? 0, $0.field ?? "") < ($1.line ?? 0, $1.field ?? "") }
-    return InvoiceLoad(invoices: invoices, problems: problems, records: records)
+    return InvoiceLoad(
+      invoices: invoices, problems: problems, records: records, badRows: bad, file: displayPath)
   }
 
   /// One raw record: field → text (nil when absent), or a problem found while reading it.
@@ -194,6 +305,9 @@ public struct InvoiceSource: Sendable {
     var line: Int
     var values: FieldValues
     var problems: [Problem] = []
+    /// The record as a whole cannot be read (its quoting or field count is broken): its
+    /// problem says why, and its fields are not checked one by one.
+    var unreadable = false
   }
 
   func headerName(for field: InvoiceField) -> String {
@@ -214,6 +328,27 @@ public struct InvoiceSource: Sendable {
     return String(validating: bytes, as: UTF8.self)
   }
 
+  /// Whether the bytes are UTF-8, without making a String of the (ASCII) common case.
+  static func isUTF8(_ bytes: [UInt8]) -> Bool {
+    let ascii = bytes.withUnsafeBufferPointer { b in
+      var acc: UInt8 = 0
+      for x in b { acc |= x }
+      return acc < 0x80
+    }
+    return ascii || String(validating: bytes, as: UTF8.self) != nil
+  }
+
+  /// The problem for bytes that are not UTF-8, with the hint that names the way out.
+  func notUTF8(line: Int, field: String?) -> Problems {
+    Problems([
+      Problem(
+        file: displayPath, line: line, field: field,
+        message:
+          "not valid UTF-8 (the first such line of the file); an export in Windows-1252 is "
+          + "read with \"encoding\": \"windows-1252\" under \"invoices\" in the config")
+    ])
+  }
+
   func csvRows(_ reader: CSVReader, _ each: (Row) -> Void) throws(Problems) -> Int {
     var reader = reader
     guard let header = reader.next() else {
@@ -221,8 +356,15 @@ public struct InvoiceSource: Sendable {
         Problem(file: displayPath, line: 1, message: "the file is empty: no header row")
       ])
     }
+    if let flaw = header.flaw {
+      throw Problems([problem(flaw, header: true)])
+    }
+    var names: [String] = []
+    for f in header.fields {
+      guard let name = Self.utf8String(f) else { throw notUTF8(line: header.line, field: nil) }
+      names.append(Self.normal(name))
+    }
     var index: [(InvoiceField, Int)] = []
-    let names = header.fields.map { Self.normal(String(decoding: $0, as: UTF8.self)) }
     for field in InvoiceField.allCases {
       if let i = names.firstIndex(of: Self.normal(headerName(for: field))) {
         index.append((field, i))
@@ -239,24 +381,74 @@ public struct InvoiceSource: Sendable {
     }
     var rows = 0
     while let rec = reader.next() {
+      // The whole file is UTF-8 or it is refused (a Windows-1252 export read as UTF-8 would
+      // garble every name with an accent): every field is checked, also the unused ones.
+      for (k, f) in rec.fields.enumerated() where !Self.isUTF8(f) {
+        throw notUTF8(line: rec.line, field: index.first { $0.1 == k }?.0.rawValue)
+      }
+      // A row of empty fields (a spreadsheet's formatted but empty row) is a blank line.
+      if rec.flaw == nil && rec.fields.allSatisfy({ Self.isBlank($0) }) { continue }
+      rows += 1
       var row = Row(line: rec.line, values: FieldValues())
-      if rec.unterminated {
+      if let flaw = rec.flaw {
+        // The fields of a record whose quoting is broken are not what the file meant: one
+        // problem for the row, no guesses about its fields.
+        row.problems.append(problem(flaw, header: false))
+        row.unreadable = true
+        each(row)
+        continue
+      }
+      if rec.fields.count > header.fields.count {
         row.problems.append(
-          Problem(file: displayPath, line: rec.line, message: "a quoted field is never closed"))
+          Problem(
+            file: displayPath, line: rec.line,
+            message:
+              "\(rec.fields.count) fields where the header has \(header.fields.count); the row "
+              + "is skipped rather than read with shifted columns (an unquoted "
+              + "\(delimiterName(reader.delimiter)) inside a value"
+              + (reader.delimiter == UInt8(ascii: ",") ? ", as in 1,250.00," : "")
+              + " splits it)"))
+        row.unreadable = true
+        each(row)
+        continue
       }
       for (field, i) in index where i < rec.fields.count {
-        guard let s = Self.utf8String(rec.fields[i]) else {
-          row.problems.append(
-            Problem(
-              file: displayPath, line: rec.line, field: field.rawValue, message: "not valid UTF-8"))
-          continue
-        }
-        row.values[field] = s
+        row.values[field] = String(decoding: rec.fields[i], as: UTF8.self)
       }
-      rows += 1
       each(row)
     }
     return rows
+  }
+
+  static func isBlank(_ field: [UInt8]) -> Bool {
+    field.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+  }
+
+  func delimiterName(_ d: UInt8) -> String {
+    switch d {
+    case UInt8(ascii: ","): "comma"
+    case UInt8(ascii: ";"): "semicolon"
+    case 0x09: "tab"
+    default: "\"\(Character(Unicode.Scalar(d)))\""
+    }
+  }
+
+  func problem(_ flaw: CSVReader.Flaw, header: Bool) -> Problem {
+    let what = header ? "the header" : "the row"
+    switch flaw {
+    case .unclosedQuote(let line):
+      return Problem(
+        file: displayPath, line: line,
+        message:
+          "a quote (\") opened on this line is never closed; \(what) is skipped and reading "
+          + "goes on at the next line")
+    case .textAfterQuote(let line):
+      return Problem(
+        file: displayPath, line: line,
+        message:
+          "text follows a closing quote (\"); \(what) is skipped (a quote inside a quoted "
+          + "value is written twice: \"\")")
+    }
   }
 
   func jsonRows(_ bytes: [UInt8], _ each: (Row) -> Void) throws(Problems) -> Int {
@@ -264,6 +456,7 @@ public struct InvoiceSource: Sendable {
     do {
       root = try JSONParser.parse(bytes)
     } catch {
+      if error.message == JSONParser.invalidUTF8 { throw notUTF8(line: error.line, field: nil) }
       throw Problems([
         Problem(file: displayPath, line: error.line, message: "invalid JSON: \(error.message)")
       ])
@@ -282,6 +475,7 @@ public struct InvoiceSource: Sendable {
           Problem(
             file: displayPath, line: item.line,
             message: "expected an object, found \(item.value.typeName)"))
+        row.unreadable = true
         each(row)
         continue
       }
@@ -292,7 +486,7 @@ public struct InvoiceSource: Sendable {
         }
         switch node.value {
         case .string(let s): row.values[field] = s
-        case .number(let n): row.values[field] = n
+        case .number(let n): row.values.setNumber(field, n)
         case .null: break
         default:
           row.problems.append(
@@ -310,21 +504,21 @@ public struct InvoiceSource: Sendable {
 /// The checks every row passes before it may reach a letter (CONTRACT.md "Invoice source").
 struct RowChecker {
   let file: String
-  let attachments: String
-  let attachmentsReal: String
+  let attachments: Attachments
   /// Many invoices share few PDFs in some exports: a path is checked once while it is among
   /// the recent ones (bounded, so a file of a million distinct PDFs does not keep a million).
   var checked: [String: String?] = [:]
 
   mutating func cachedAttachmentProblem(_ pdf: String) -> String? {
     if let known = checked[pdf] { return known }
-    let result = attachmentProblem(pdf)
+    let result = Self.pathProblem(pdf) ?? attachments.problem(for: pdf)
     if checked.count >= 4096 { checked.removeAll(keepingCapacity: true) }
     checked[pdf] = result
     return result
   }
 
   mutating func invoice(from row: InvoiceSource.Row) -> Result<Invoice, Problems> {
+    if row.unreadable { return .failure(Problems(row.problems)) }
     var problems = row.problems
     func fail(_ field: InvoiceField, _ message: String) {
       problems.append(Problem(file: file, line: row.line, field: field.rawValue, message: message))
@@ -344,7 +538,9 @@ struct RowChecker {
         continue
       }
       let t = raw.trimmingSpaces
-      if !t.isEmpty { v[field] = t }
+      if !t.isEmpty {
+        if row.values.isNumber(field) { v.setNumber(field, t) } else { v[field] = t }
+      }
     }
     for field in InvoiceField.required
     where v[field] == nil && !problems.contains(where: { $0.field == field.rawValue }) {
@@ -366,21 +562,22 @@ struct RowChecker {
     }
     func money(_ f: InvoiceField) -> Money? {
       guard let s = v[f] else { return nil }
+      // A JSON number is a number (RFC 8259 §6): its dot is the decimal mark, never the Dutch
+      // thousands dot, which only a string may carry.
+      let number = v.isNumber(f)
+      let shown = number ? s : "\"\(s)\""
       do {
-        let m = try Money.parse(s, currency: currency)
+        let m =
+          number
+          ? try Money.parse(decimal: s, currency: currency)
+          : try Money.parse(s, currency: currency)
         if m.cents < 0 {
-          fail(f, "must not be negative: \"\(s)\"")
+          fail(f, "must not be negative: \(shown)")
           return nil
         }
         return m
       } catch {
-        let why: String
-        switch error {
-        case .ambiguous: why = "ambiguous amount (write 1234,00 or 1.234,00)"
-        case .tooManyDecimals: why = "more than two decimals"
-        default: why = "not an amount"
-        }
-        fail(f, "\(why): \"\(s)\"")
+        fail(f, "\(InvoiceSource.amountProblem(error)): \(shown)")
         return nil
       }
     }
@@ -438,9 +635,9 @@ struct RowChecker {
         language: language, phone: v[.phone], reference: reference, sourceLine: row.line))
   }
 
-  /// Why `pdf` may not be attached: it must name an existing file inside the attachments folder
-  /// (no absolute path, no `..`, no symlink out).
-  func attachmentProblem(_ pdf: String) -> String? {
+  /// Why `pdf` cannot name a file inside the attachments folder by its text alone: an absolute
+  /// path or a `..` step. Pure; the file system check is `attachments`.
+  static func pathProblem(_ pdf: String) -> String? {
     if pdf.hasPrefix("/") || pdf.hasPrefix("\\")
       || pdf.contains(":") && pdf.first?.isLetter == true && pdf.dropFirst().first == ":"
     {
@@ -450,22 +647,55 @@ struct RowChecker {
     if parts.contains("..") {
       return "path leaves the attachments folder: \"\(pdf)\""
     }
-    let full = attachments + "/" + pdf
-    // One realpath(3) resolves every symlink on the way; then one stat.
-    guard let resolved = realpath(full, nil) else {
-      return "file not found in the attachments folder: \"\(pdf)\""
-    }
-    let real = String(cString: resolved)
-    free(resolved)
-    var st = stat()
-    guard stat(real, &st) == 0 else {
-      return "file not found in the attachments folder: \"\(pdf)\""
-    }
-    if (st.st_mode & S_IFMT) == S_IFDIR { return "is a folder, not a file: \"\(pdf)\"" }
-    if !(real.hasPrefix(attachmentsReal + "/")) {
-      return "path leaves the attachments folder (symbolic link): \"\(pdf)\""
-    }
     return nil
+  }
+}
+
+extension InvoiceSource {
+  /// An amount's problem in a bookkeeper's words.
+  static func amountProblem(_ error: Money.ParseError) -> String {
+    switch error {
+    case .ambiguous: "ambiguous amount (write 1234,00 or 1.234,00)"
+    case .tooManyDecimals: "more than two decimals (an amount is exact to the cent)"
+    case .overflow: "amount too large"
+    case .empty, .invalid: "not an amount"
+    }
+  }
+}
+
+/// Windows-1252 to UTF-8 (the WHATWG encoding standard's table for 0x80–0x9F; 0xA0–0xFF are
+/// Latin-1). The five bytes the code page leaves undefined are refused, not guessed.
+enum Windows1252 {
+  static let high: [UInt32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+    0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+  ]
+
+  struct Undefined: Error {
+    var byte: UInt8
+    var line: Int
+  }
+
+  static func utf8(_ bytes: [UInt8]) -> Result<[UInt8], Undefined> {
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count + bytes.count / 8)
+    var line = 1
+    var previous: UInt8 = 0
+    for b in bytes {
+      if b == 0x0A && previous != 0x0D || b == 0x0D { line += 1 }
+      previous = b
+      if b < 0x80 {
+        out.append(b)
+        continue
+      }
+      let scalar = b < 0xA0 ? high[Int(b - 0x80)] : UInt32(b)
+      guard scalar != 0, let u = Unicode.Scalar(scalar) else {
+        return .failure(Undefined(byte: b, line: line))
+      }
+      out.append(contentsOf: Array(String(Character(u)).utf8))
+    }
+    return .success(out)
   }
 }
 

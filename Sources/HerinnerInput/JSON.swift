@@ -54,6 +54,9 @@ public struct JSONParser {
   var line = 1
   var depth = 0
 
+  /// The message of a string that is not UTF-8 (callers add the encoding hint).
+  public static let invalidUTF8 = "invalid UTF-8"
+
   public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONNode {
     var p = JSONParser(bytes: bytes)
     if p.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { p.i = 3 }
@@ -68,7 +71,11 @@ public struct JSONParser {
   mutating func skipSpace() {
     while i < bytes.count {
       switch bytes[i] {
-      case 0x20, 0x09, 0x0D: i += 1
+      case 0x20, 0x09: i += 1
+      // A line ends in LF, CRLF or CR alone (old Mac exports): CRLF counts once, at its LF.
+      case 0x0D:
+        if i + 1 >= bytes.count || bytes[i + 1] != 0x0A { line += 1 }
+        i += 1
       case 0x0A:
         line += 1
         i += 1
@@ -235,7 +242,7 @@ public struct JSONParser {
       out.append(b)
       i += 1
     }
-    guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8") }
+    guard let s = String(validating: out, as: UTF8.self) else { throw error(Self.invalidUTF8) }
     return s
   }
 

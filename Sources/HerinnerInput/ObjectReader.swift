@@ -87,19 +87,27 @@ struct ObjectReader {
 
   mutating func money(_ key: String) -> Money? {
     guard let n = node(key) else { return nil }
-    let text: String
-    switch n.value {
-    case .number(let t): text = t
-    case .string(let t): text = t
-    default:
-      fail(key, n, "expected an amount, found \(n.value.typeName)")
+    do {
+      switch n.value {
+      // A JSON number is a number (RFC 8259 §6): `5.000` is five, never five thousand.
+      case .number(let t): return try Money.parse(decimal: t)
+      case .string(let t): return try Money.parse(t)
+      default:
+        fail(key, n, "expected an amount, found \(n.value.typeName)")
+        return nil
+      }
+    } catch {
+      fail(key, n, "\(InvoiceSource.amountProblem(error)): \(Self.literal(n))")
       return nil
     }
-    do {
-      return try Money.parse(text)
-    } catch {
-      fail(key, n, "not an amount: \"\(text)\"")
-      return nil
+  }
+
+  /// The value as the file writes it: a number bare, a string quoted.
+  static func literal(_ n: JSONNode) -> String {
+    switch n.value {
+    case .number(let t): t
+    case .string(let t): "\"\(t)\""
+    default: n.value.typeName
     }
   }
 

@@ -13,23 +13,36 @@ struct Check: ParsableCommand {
 
   @OptionGroup var common: CommonOptions
 
+  /// Counts rows, not problems: a row with three problems is one bad row, and a file that
+  /// gives no invoice at all (a header without rows, every row bad) is an error, however few
+  /// problems it has: an export that went wrong must not pass as "ok: 0".
   func run() throws {
     let config = try common.loadConfig()
     var problems: [Problem] = []
     var count = 0
+    var rows: String? = nil
     do {
       let load = try InvoiceSource(config: config.invoices).load()
       problems += load.problems
+      if let p = load.noInvoices { problems.append(p) }
       count = load.invoices.count
+      rows =
+        "\(load.file): \(load.records) row(s): \(load.invoices.count) invoice(s), "
+        + "\(load.badRows) bad row(s)"
     } catch {
       problems += error.all
     }
+    let rowProblems = problems.count
     problems += TemplateCheck.problems(config)
     for p in problems { Console.error(p.description) }
     if problems.isEmpty {
       Console.out("ok: \(count) invoices, config and attachments valid")
     } else {
-      Console.out("\(problems.count) problem(s) found")
+      let others = problems.count - rowProblems
+      let parts =
+        rows.map { [$0] + (others > 0 ? ["\(others) other problem(s)"] : []) }
+        ?? ["the invoice file could not be read", "\(problems.count) problem(s)"]
+      Console.out(parts.joined(separator: "; "))
       throw ExitCode(2)
     }
   }

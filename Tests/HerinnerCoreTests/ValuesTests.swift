@@ -58,6 +58,35 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     #expect(CalendarDate(parsing: text) == nil)
   }
 
+  /// Year 0000 is refused like any day that does not exist.
+  @Test func yearZeroIsNotADate() {
+    #expect(CalendarDate(parsing: "0000-01-01") == nil)
+    #expect(CalendarDate(parsing: "01-01-0000") == nil)
+    #expect(CalendarDate(parsing: "0001-01-01")?.iso == "0001-01-01")
+  }
+
+  /// A sentinel date (9999-12-31) is an ordinary date: arithmetic past year 9999, weekdays,
+  /// day counts and formatting work, and nothing traps.
+  @Test func farFutureSentinelDatesAreOrdinary() {
+    let end = date("9999-12-31")
+    #expect(end.adding(days: 7).iso == "10000-01-07")
+    #expect(end.adding(days: 7).dayNumber == end.dayNumber + 7)
+    #expect(end.adding(days: 1) > end)
+    #expect(date("2026-12-02").days(until: end) == 2_912_107)
+    #expect(end.isoWeekday == 5)  // a Friday
+    #expect(end.adding(days: 7).dutch == "7 januari 10000")
+    #expect(CalendarDate(year: 10_000, month: 2, day: 29) != nil)  // 10000 is a leap year
+  }
+
+  /// Day counts beyond the calendar's range clamp to its ends: no overflow trap.
+  @Test(arguments: [Int.max, Int.min, 1 << 40, -(1 << 40)])
+  func extremeDayCountsDoNotTrap(_ days: Int) {
+    let d = date("2026-12-02").adding(days: days)
+    #expect(CalendarDate.years.contains(d.year))
+    #expect((days > 0) == (d > date("2026-12-02")))
+    _ = d.adding(days: days).iso
+  }
+
   @Test func dutchLongForm() {
     #expect(date("2026-11-28").dutch == "28 november 2026")
     #expect(date("2026-03-01").dutch == "1 maart 2026")
@@ -83,6 +112,29 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     #expect(throws: Money.ParseError.self) { try Money.parse(text) }
   }
 
+  /// A machine number (JSON, XML Schema decimal): the dot is the decimal mark, no grouping.
+  @Test(
+    arguments: [
+      ("1.250", 125), ("5.000", 500), ("1.25", 125), ("1234.5", 123_450), ("0.05", 5),
+      ("-12.5", -1250), ("1e3", 100_000), ("1.25E2", 12_500), ("125e-2", 125), ("+7", 700),
+      ("1.2500000000000000000000", 125), ("0", 0), ("-0.00", 0), ("0.0e-5", 0), ("007.10", 710),
+      ("999999999999999.99", 99_999_999_999_999_999),
+    ] as [(String, Int64)])
+  func parsesMachineNumbers(_ text: String, _ cents: Int64) throws {
+    #expect(try Money.parse(decimal: text).cents == cents)
+  }
+
+  @Test(arguments: [
+    ("1.255", Money.ParseError.tooManyDecimals), ("0.001", .tooManyDecimals),
+    ("1e-3", .tooManyDecimals), ("1e-999999999999", .tooManyDecimals),
+    ("1e999999999999", .overflow), ("1000000000000000", .overflow), ("", .empty),
+    ("1,25", .invalid), ("1.2.3", .invalid), ("1e", .invalid), ("e5", .invalid),
+    ("€ 5", .invalid), ("1 000", .invalid), ("--1", .invalid), ("0x10", .invalid),
+  ])
+  func refusesMachineNumbers(_ text: String, _ error: Money.ParseError) {
+    #expect(throws: error) { try Money.parse(decimal: text) }
+  }
+
   @Test func formatsDutch() {
     #expect(Money(cents: 123_456).dutch == "€ 1.234,56")
     #expect(Money(cents: 5).dutch == "€ 0,05")
@@ -103,6 +155,7 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
       #expect(try Money.parse(m.dutch) == m, "dutch \(m.dutch)")
       #expect(try Money.parse(m.dutchNumber) == m, "number \(m.dutchNumber)")
       #expect(try Money.parse(m.plain) == m, "plain \(m.plain)")
+      #expect(try Money.parse(decimal: m.plain) == m, "decimal \(m.plain)")
       #expect(
         try Money.parse(m.english.replacingOccurrences(of: "€", with: "")) == m,
         "english \(m.english)")
@@ -185,6 +238,26 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
     #expect(cal.businessDay(onOrAfter: date("2026-04-04")) == date("2026-04-07"))
   }
 
+  /// The computus works for every year the calendar holds (Easter repeats every 5,700,000
+  /// years, which keeps its remainders non-negative): a Sunday in March or April, no trap.
+  @Test(arguments: [-999_000, -1, 0, 1, 1583, 9999, 10_000, 999_999])
+  func easterInAnyYear(_ year: Int) {
+    let e = BusinessCalendar.easter(year)
+    #expect(e.year == year)
+    #expect(e.isoWeekday == 7)
+    #expect((3...4).contains(e.month))
+    #expect(e.month == 3 ? e.day >= 22 : e.day <= 25)
+  }
+
+  @Test func holidaysPastYearNineThousandNineHundredNinetyNine() {
+    let cal = BusinessCalendar()
+    #expect(cal.holidays(in: 10_000).count == 10)  // a lustrum year
+    #expect(cal.businessDay(onOrAfter: date("9999-12-31")) == date("9999-12-31"))
+    // Saturday 1 January 10000 (Nieuwjaarsdag) and Sunday: Monday the 3rd.
+    let next = cal.businessDay(onOrAfter: date("9999-12-31").adding(days: 1))
+    #expect(next.iso == "10000-01-03")
+  }
+
   /// Every year 2020–2035 has its ten (or eleven) holidays on distinct dates.
   @Test func holidayCounts() {
     for year in 2020...2035 {
@@ -222,6 +295,14 @@ func date(_ s: String) -> CalendarDate { CalendarDate(parsing: s)! }
       principal: .euros(1000), due: date("2020-12-31"), through: date("2022-12-31"), kind: .consumer
     )
     #expect(i.cents == 8_000 + 8_640)
+  }
+
+  /// A claim whose due date is a sentinel: interest over the years past 9999 without a trap.
+  @Test func interestAcrossYearTenThousand() {
+    let i = table.interest(
+      principal: .euros(1000), due: date("9999-12-31"),
+      through: date("9999-12-31").adding(days: 400), kind: .business)
+    #expect(i.cents > 10_150)
   }
 
   @Test func nothingBeforeTheDayAfterDue() {

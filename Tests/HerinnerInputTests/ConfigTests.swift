@@ -100,6 +100,54 @@ func problems(_ text: String) -> [String] {
     #expect(p.contains("timezone: unknown time zone"))
   }
 
+  /// A JSON number in the config is a number: `5.000` is € 5,00 (not five thousand).
+  @Test(
+    arguments: [
+      ("5.000", 500), ("5", 500), ("5.00", 500), ("12.5", 1250), ("0", 0), ("\"5,00\"", 500),
+      ("\"1.000,00\"", 100_000),
+    ] as [(String, Int64)])
+  func minimumOutstandingIsReadExactly(_ literal: String, _ cents: Int64) throws {
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"invoices\":",
+      with: "\"policy\": { \"minimumOutstanding\": \(literal) },\n  \"invoices\":")
+    #expect(try parseConfig(text).policy.minimumOutstanding.cents == cents)
+  }
+
+  @Test(arguments: [
+    ("5.001", "more than two decimals"), ("\"5,001\"", "ambiguous amount"),
+    ("-1", "must not be negative"),
+  ])
+  func minimumOutstandingRefusesWhatIsNotExact(_ literal: String, _ message: String) {
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"invoices\":",
+      with: "\"policy\": { \"minimumOutstanding\": \(literal) },\n  \"invoices\":")
+    let p = problems(text)
+    #expect(p.count == 1)
+    #expect(
+      p.first?.hasPrefix("herinner.json:4: policy.minimumOutstanding: \(message)") == true, "\(p)")
+  }
+
+  @Test(
+    arguments: [
+      (nil, InvoiceEncoding.utf8), ("utf-8", .utf8), ("UTF-8", .utf8),
+      ("windows-1252", .windows1252), ("Windows-1252", .windows1252),
+    ] as [(String?, InvoiceEncoding)])
+  func invoicesEncoding(_ value: String?, _ expected: InvoiceEncoding) throws {
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"attachments\": \"pdf\"",
+      with: "\"attachments\": \"pdf\"" + (value.map { ", \"encoding\": \"\($0)\"" } ?? ""))
+    #expect(try parseConfig(text).invoices.encoding == expected)
+  }
+
+  @Test func anUnknownEncodingIsNamed() {
+    let text = minimalConfig.replacingOccurrences(
+      of: "\"attachments\": \"pdf\"", with: "\"attachments\": \"pdf\", \"encoding\": \"latin-9\"")
+    #expect(
+      problems(text) == [
+        "herinner.json:4: invoices.encoding: must be \"utf-8\" or \"windows-1252\", found \"latin-9\""
+      ])
+  }
+
   @Test func invalidJSONNamesTheLine() {
     let p = problems("{\n \"company\": {,\n}")
     #expect(p.first?.hasPrefix("herinner.json:2: invalid JSON") == true)
@@ -151,15 +199,20 @@ func problems(_ text: String) -> [String] {
 
 @Suite struct InterestRateFileTests {
   @Test func theShippedTableEqualsTheBuiltInOne() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
       .deletingLastPathComponent()
-    let t = try InterestRateFile.load(path: root.appendingPathComponent("Data/wettelijke-rente.csv").path)
+      .deletingLastPathComponent()
+    let t = try InterestRateFile.load(
+      path: root.appendingPathComponent("Data/wettelijke-rente.csv").path)
     #expect(t == InterestTable.builtIn)
   }
 
   @Test func badRowsAreNamed() {
     #expect {
-      try InterestRateFile.parse("from;consumer;commercial\n2027-01-01;vier;10\n", file: "rente.csv")
-    } throws: { ($0 as? Problems)?.all.first?.description == "rente.csv:2: expected from;consumer;commercial" }
+      try InterestRateFile.parse(
+        "from;consumer;commercial\n2027-01-01;vier;10\n", file: "rente.csv")
+    } throws: {
+      ($0 as? Problems)?.all.first?.description == "rente.csv:2: expected from;consumer;commercial"
+    }
   }
 }

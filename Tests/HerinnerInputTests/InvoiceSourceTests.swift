@@ -47,20 +47,33 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
     #expect(l.invoices[1].status == .open)
   }
 
-  /// Bytes that are not UTF-8 make that row's problem (file, line, field); UTF-8 letters load.
+  /// Bytes that are not UTF-8 refuse the file, naming the first such line and field with the
+  /// hint for a Windows-1252 export (a wrong encoding garbles every accent, not one row); UTF-8
+  /// letters load.
   @Test func invalidUTF8IsNamedAndValidUTF8Loads() throws {
     let (dir, src) = source("")
     defer { _ = dir }
     var bytes = Array("\(header)\n".utf8)
     bytes += Array(
       "2026-0001;Caf\u{00E9} De Fl\u{00EA}che;;a@b.nl;;2026-10-01;2026-10-31;10,00;;;a.pdf\n".utf8)
+    try Data(bytes).write(to: URL(fileURLWithPath: src.config.path))
+    #expect(try src.load().invoices.map(\.customer) == ["Caf\u{00E9} De Fl\u{00EA}che"])
     bytes +=
       Array("2026-0002;Bad ".utf8) + [0xC3, 0x28]
       + Array(";;a@b.nl;;2026-10-01;2026-10-31;10,00;;;a.pdf\n".utf8)
+    bytes +=
+      Array("2026-0003;Also ".utf8) + [0xE9]
+      + Array(";;a@b.nl;;2026-10-01;2026-10-31;1;;;a.pdf\n".utf8)
     try Data(bytes).write(to: URL(fileURLWithPath: src.config.path))
-    let l = try src.load()
-    #expect(l.invoices.map(\.customer) == ["Caf\u{00E9} De Fl\u{00EA}che"])
-    #expect(l.problems.map(\.description) == ["invoices.csv:3: customer: not valid UTF-8"])
+    #expect {
+      try src.load()
+    } throws: { error in
+      (error as? Problems)?.all.map(\.description) == [
+        "invoices.csv:3: customer: not valid UTF-8 (the first such line of the file); an export "
+          + "in Windows-1252 is read with \"encoding\": \"windows-1252\" under \"invoices\" in "
+          + "the config"
+      ]
+    }
   }
 
   @Test func readsCommaCSVWithQuotesBOMAndCRLF() throws {
@@ -245,6 +258,40 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
       "\(header)\n2026-0023;\"Two\nlines\";;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n2026-0024;B;;a@b.nl;business;2026-10-01;2026-10-31;x;;open;a.pdf\n"
     )
     #expect(l.problems.map { $0.line ?? 0 } == [2, 4])
+  }
+
+  /// Through the file reader (a megabyte at a time): CR-only line ends, and a Windows-1252
+  /// export with `invoices.encoding`.
+  @Test func theFileReaderReadsCROnlyAndWindows1252() throws {
+    let (dir, src) = source("")
+    defer { _ = dir }
+    try Data(try invoiceFixture("cr-only.csv")).write(to: URL(fileURLWithPath: src.config.path))
+    var s = src
+    s.attachments = Attachments { _ in nil }
+    #expect(try s.load().invoices.map(\.sourceLine) == [2, 3, 4])
+    try Data(try invoiceFixture("windows-1252.csv")).write(
+      to: URL(fileURLWithPath: src.config.path))
+    #expect(throws: Problems.self) { try s.load() }
+    s.config.encoding = .windows1252
+    #expect(try s.load().invoices.first?.customer == "Caf\u{E9} De Fl\u{E8}che")
+  }
+
+  /// A quote left open near the top of a file of several megabytes: read in pieces, the one
+  /// row is named and every later row loads (and the rescans stay few).
+  @Test func anUnclosedQuoteInALargeFileSwallowsNothing() throws {
+    var text = header + "\n" + invoiceRow("0") + "\n"
+    text += "1;\"Open;;a@b.nl;business;2026-10-01;2026-10-31;10,00;;open;a.pdf\n"
+    for n in 2..<40_000 { text += invoiceRow(String(n)) + "\n" }
+    let (dir, src) = source(text)
+    defer { _ = dir }
+    var s = src
+    s.attachments = Attachments { _ in nil }
+    let start = ContinuousClock.now
+    let l = try s.load()
+    #expect(l.invoices.count == 39_999)
+    #expect(l.invoices.last?.sourceLine == 40_001)
+    #expect(l.problems.map { $0.line ?? 0 } == [3])
+    #expect(ContinuousClock.now - start < .seconds(30))
   }
 
   @Test func aFileThatCannotBeReadThrows() {
