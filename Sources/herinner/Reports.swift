@@ -124,7 +124,7 @@ struct Overview {
         throw ExitCode(2)
       }
     }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+    let invoices = try PaymentState.load(ledger, invoices: load.invoices).applied(
       load.invoices, &histories)
     var applied: [String: [String]] = [:]
     for p in (try? ledger?.payments()) ?? nil ?? [] {

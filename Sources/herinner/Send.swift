@@ -204,7 +204,7 @@ struct Send: ParsableCommand {
         throw ExitCode(2)
       }
     }
-    let invoices = PaymentState.load(ledger, invoices: load.invoices).applied(
+    let invoices = try PaymentState.load(ledger, invoices: load.invoices).applied(
       load.invoices, &histories)
     var plan = config.planner.plan(invoices: invoices, histories: histories, on: today) {
       sentIDs["\($0)|\($1.rawValue)"] ?? []
