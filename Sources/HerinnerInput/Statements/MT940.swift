@@ -267,7 +267,8 @@ enum MT940 {
       guard i < v.count, v[i] == "C" || v[i] == "D" else {
         throw LineError(message: "a statement line without its credit or debit mark (C, D, RC, RD)")
       }
-      credit = v[i] == "C"
+      // RC is the reversal of a credit, booked as a debit; RD the reversal of a debit, a credit.
+      credit = reversal ? v[i] == "D" : v[i] == "C"
       i += 1
       if i + 1 < v.count, v[i].isLetter, v[i + 1].isNumber { i += 1 }  // funds code
       let start = i
