@@ -146,4 +146,16 @@ func tx(_ inner: String) -> String { "<TxDtls>\(inner)</TxDtls>" }
       }
     }
   }
+
+  /// FoundationXML traps on an element name that is not UTF-8: such a file is refused first.
+  @Test func bytesThatAreNotUTF8AreRefusedNotATrap() {
+    var bytes = Array(camt(entry("5.00")).utf8)
+    let at = bytes.firstIndex(of: UInt8(ascii: "B"))!
+    bytes[at] = 0xFF
+    #expect {
+      try StatementFile.parse(bytes: bytes, file: "c.xml")
+    } throws: { e in
+      "\(e)".contains("not valid UTF-8") && "\(e)".contains("nothing imported")
+    }
+  }
 }

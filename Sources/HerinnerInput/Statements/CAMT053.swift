@@ -160,7 +160,7 @@ enum CAMT053 {
         let signed = balanceCD == "DBIT" ? -cents : cents
         if balanceType == "CLBD" { closing = signed } else if opening == nil { opening = signed }
       case "":
-        if balanceReadable, let o = opening, let c = closing, o + entriesSum != c {
+        if balanceReadable, let o = opening, let c = closing, o &+ entriesSum != c {
           warnings.append(
             (
               stmtLine,
@@ -206,7 +206,7 @@ enum CAMT053 {
         if error == nil { fail(e.line, "an entry without an amount") }
         return
       }
-      entriesSum += cd == "CRDT" ? total : -total
+      entriesSum &+= cd == "CRDT" ? total : -total
       // One transaction: the entry's amount is the booking (a transaction's own Amt may be a
       // currency detail). A batch: each transaction is a payment of its own, and together
       // they must make the entry, or the file is refused rather than half understood.
@@ -220,7 +220,7 @@ enum CAMT053 {
           }
           parts.append((t, c))
         }
-        guard parts.reduce(0, { $0 + $1.1 }) == total else {
+        guard parts.reduce(Int64(0), { $0 &+ $1.1 }) == total else {
           return fail(e.line, "a batch entry whose transactions do not add up to the entry's amount")
         }
       }
@@ -247,6 +247,18 @@ enum CAMT053 {
   }
 
   static func parse(_ bytes: [UInt8], file: String) throws(Problems) -> StatementFile {
+    // ISO 20022 messages are UTF-8. Other bytes are refused here: FoundationXML traps on an
+    // element name that is not valid UTF-8 instead of reporting it.
+    guard String(validating: bytes, as: UTF8.self) != nil else {
+      let line = StatementText.firstInvalidUTF8Line(bytes)
+      throw Problems([
+        Problem(
+          file: file, line: line,
+          message:
+            "the file is not valid UTF-8 (a damaged download, or not a camt.053 statement); nothing imported"
+        )
+      ])
+    }
     let parser = XMLParser(data: Data(bytes))
     let handler = Handler()
     parser.delegate = handler

@@ -169,7 +169,7 @@ enum MT940 {
             i += 1
             info.append(contentsOf: m.fields[i].lines)
           }
-          sum += entry.credit ? entry.cents : -entry.cents
+          sum &+= entry.credit ? entry.cents : -entry.cents
           let details = Information(info, entry: entry, bank: bank)
           let amount = Money(cents: entry.cents, currency: currency)
           let key =
@@ -188,7 +188,7 @@ enum MT940 {
         }
         i += 1
       }
-      if let opening, let closing, opening + sum != closing {
+      if let opening, let closing, opening &+ sum != closing {
         warnings.append(
           Problem(
             file: file, line: m.fields.first?.line,

@@ -65,6 +65,18 @@ enum StatementText {
     return String(String.UnicodeScalarView(body.map { Unicode.Scalar($0) }))
   }
 
+  /// The line of the first byte sequence that is not UTF-8.
+  static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
+    var line = 1
+    var start = 0
+    for (i, b) in bytes.enumerated() where b == 0x0A {
+      if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
+      line += 1
+      start = i + 1
+    }
+    return line
+  }
+
   /// Lines without their line ends (LF, CRLF or CR alone).
   static func lines(_ text: String) -> [Substring] {
     text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
@@ -102,13 +114,14 @@ enum StatementText {
           throw .tooPrecise
         }
       } else {
-        guard whole < 1_000_000_000_000_000 / 10 else { throw .notANumber }
+        // Fifteen digits at most (SWIFT's amount field, and far above any payment): sums of
+        // many entries stay well inside Int64.
+        guard whole < 100_000_000_000_000 else { throw .notANumber }
         whole = whole * 10 + Int64(d)
       }
     }
     guard digits > 0, !(requireMark && !sawMark), s.first != mark else { throw .notANumber }
     if fracDigits == 1 { frac *= 10 }
-    guard whole <= Int64.max / 100 - 1 else { throw .notANumber }
     return whole * 100 + frac
   }
 
