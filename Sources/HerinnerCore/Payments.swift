@@ -127,7 +127,8 @@ public struct PaymentMatcher: Sendable {
   static func normalName(_ s: String) -> String {
     var n = " " + s.lowercased().replacingAll("\u{00A0}", with: " ") + " "
     for noise in [
-      " b.v. ", " bv ", " b.v ", " v.o.f. ", " vof ", " hr ", " mw ", " dhr ", " mevr ", " de heer ",
+      " b.v. ", " bv ", " b.v ", " v.o.f. ", " vof ", " hr ", " mw ", " dhr ", " mevr ",
+      " de heer ",
       " mevrouw ", " inzake ",
     ] {
       n = n.replacingAll(noise, with: " ")

@@ -534,7 +534,8 @@ public final class Ledger: DeliveryLedger {
       candidates.append((r.int(0), t.endToEndID != nil && t.endToEndID == e2e))
     }
     let sure = candidates.filter(\.e2e)
-    guard let id = (candidates.count == 1 ? candidates.first : sure.count == 1 ? sure.first : nil)?.id
+    guard
+      let id = (candidates.count == 1 ? candidates.first : sure.count == 1 ? sure.first : nil)?.id
     else {
       result.unplacedReversals.append(t)
       return
@@ -652,7 +653,7 @@ public final class Ledger: DeliveryLedger {
       try db.prepare(
         "SELECT amount_cents FROM payments WHERE id = ? AND status = 'unmatched' AND reversed_by IS NULL"
       )
-        .query([id]) { (r) throws(LedgerError) in found = r.int(0) }
+      .query([id]) { (r) throws(LedgerError) in found = r.int(0) }
       guard let total = found else { return false }
       if let invoice {
         try db.prepare(

@@ -44,7 +44,8 @@ func contentHash(_ bytes: [UInt8]) -> String {
     }
     var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
     for t in 0..<64 {
-      let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
+      let t1 =
+        hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
       let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
       (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
     }
@@ -122,7 +123,8 @@ struct PaymentState {
 
 struct Payments: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Bank statements: import them, list them, list what did not match, settle those by hand.",
+    abstract:
+      "Bank statements: import them, list them, list what did not match, settle those by hand.",
     subcommands: [
       PaymentsImport.self, PaymentsList.self, PaymentsUnmatched.self, PaymentsResolve.self,
     ])
@@ -363,7 +365,8 @@ func paymentsJSON(_ rows: [Ledger.PaymentRow]) -> String {
     let invoices = p.allocations.map {
       "{\"number\": \(str($0.invoice)), \"amount\": \(str(Money(cents: $0.cents, currency: p.amount.currency).plain))}"
     }
-    return "  {\"id\": \(p.id), \"statement\": \(str(p.statement)), \"booked\": \(str(p.bookingDate)), "
+    return
+      "  {\"id\": \(p.id), \"statement\": \(str(p.statement)), \"booked\": \(str(p.bookingDate)), "
       + "\"amount\": \(str(p.amount.plain)), \"currency\": \(str(p.amount.currency)), "
       + "\"name\": \(str(p.debtorName)), \"iban\": \(str(p.debtorIBAN)), "
       + "\"text\": \(str(p.remittance)), \"reference\": \(str(p.structuredReference)), "

@@ -168,7 +168,8 @@ func camtStatement(
 func paymentsList(_ ex: ExampleCopy) throws -> [[String: Any]] {
   let r = try herinner(["payments", "list", "--json", "--config", ex.config], in: ex.path)
   #expect(r.status == 0, "\(r.stderr)")
-  let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8), options: [.fragmentsAllowed])
+  let json = try JSONSerialization.jsonObject(
+    with: Data(r.stdout.utf8), options: [.fragmentsAllowed])
   return try #require(json as? [[String: Any]])
 }
 
@@ -240,8 +241,10 @@ func paymentsList(_ ex: ExampleCopy) throws -> [[String: Any]] {
       "huur.xml",
       camtStatement([("1250.00", "CRDT", false, "Verhuur Amstel B.V.", nil, "Huur 2026-01-01")]))
     #expect(
-      try herinner(["payments", "import", ex.path + "/huur.xml", "--config", ex.config], in: ex.path)
-        .status == 0)
+      try herinner(
+        ["payments", "import", ex.path + "/huur.xml", "--config", ex.config], in: ex.path
+      )
+      .status == 0)
     let list = try paymentsList(ex)
     #expect(list.first?["state"] as? String == "unmatched")
     #expect((list.first?["invoices"] as? [Any])?.isEmpty == true)

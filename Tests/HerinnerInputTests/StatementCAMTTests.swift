@@ -75,7 +75,8 @@ func tx(_ inner: String) -> String { "<TxDtls>\(inner)</TxDtls>" }
       "<RltdPties><Dbtr><Pty><Nm>J. Jansen</Nm></Pty></Dbtr><DbtrAcct><Id><IBAN>NL20INGB0001234567</IBAN></Id></DbtrAcct></RltdPties><RmtInf><Ustrd>factuur 2026-0102</Ustrd></RmtInf>"
     )
     for prefix in ["", "ns2"] {
-      let s = try parsed(camt(entry("89.95", details: d), version: version, prefix: prefix), file: "c.xml")
+      let s = try parsed(
+        camt(entry("89.95", details: d), version: version, prefix: prefix), file: "c.xml")
       let c = try #require(credits(s).first)
       #expect(c.debtorName == "J. Jansen" && c.debtorIBAN == "NL20INGB0001234567")
       #expect(c.remittance == "factuur 2026-0102")

@@ -90,7 +90,8 @@ import Testing
   }
 
   @Test func twoIdenticalRowsAreTwoPayments() throws {
-    let row = "\"20261201\",\"Huurder\",\"NL91ABNA0417164300\",\"\",\"OV\",\"Bij\",\"0,31\",\"x\",\"huur\"\n"
+    let row =
+      "\"20261201\",\"Huurder\",\"NL91ABNA0417164300\",\"\",\"OV\",\"Bij\",\"0,31\",\"x\",\"huur\"\n"
     let s = try parsed(
       "\"Datum\",\"Naam / Omschrijving\",\"Rekening\",\"Tegenrekening\",\"Code\",\"Af Bij\",\"Bedrag (EUR)\",\"MutatieSoort\",\"Mededelingen\"\n"
         + row + row, file: "ing.csv")
@@ -100,7 +101,10 @@ import Testing
 
   @Test(arguments: [
     // An unquoted 1,250.00 in a comma file shifts every column after it.
-    ("Datum,Naam,Bedrag,Omschrijving\n2026-12-01,A,1,250.00,factuur\n", "fields where the header has"),
+    (
+      "Datum,Naam,Bedrag,Omschrijving\n2026-12-01,A,1,250.00,factuur\n",
+      "fields where the header has"
+    ),
     ("Datum;Naam;Bedrag\n2026-12-01;A;1.250\n", "amount"),
     ("Datum;Naam;Bedrag\n2026-12-01;A;12,345\n", "amount"),
     ("Datum;Naam;Bedrag\n31-02-2026;A;12,00\n", "date"),

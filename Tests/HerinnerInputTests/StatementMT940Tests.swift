@@ -247,7 +247,8 @@ func credits(_ s: StatementFile) -> [BankTransaction] { s.transactions.filter(\.
       let result = Result { try StatementFile.parse(bytes: prefix, file: "cut.sta") }
       if n <= cutoff {
         guard case .failure(let e) = result else {
-          Issue.record("cut after \(n) bytes was accepted: \(String(decoding: prefix, as: UTF8.self))")
+          Issue.record(
+            "cut after \(n) bytes was accepted: \(String(decoding: prefix, as: UTF8.self))")
           continue
         }
         #expect("\(e)".contains("nothing imported"))

@@ -31,7 +31,8 @@ import Testing
     return out
   }
 
-  static let interesting: [UInt8] = Array(":/,.-{}<>\n\r\t 0123456789CDRN'\";\u{1A}".utf8) + [0xC3, 0xFF, 0x00]
+  static let interesting: [UInt8] =
+    Array(":/,.-{}<>\n\r\t 0123456789CDRN'\";\u{1A}".utf8) + [0xC3, 0xFF, 0x00]
 
   static func damaged(_ bytes: [UInt8], _ r: inout Random) -> [UInt8] {
     var b = bytes

@@ -72,11 +72,17 @@ func statement(_ name: String) throws -> StatementFile {
   }
 
   @Test func aBankCSVWithItsOwnHeadersThroughTheMapping() throws {
-    let csv = "Boekdag,Bedrag in EUR,Wie,Rekening tegenpartij,Toelichting\n01-12-2026,\"1.250,00\",Bakkerij,NL20INGB0001234567,factuur 2026-0101\n"
-    #expect(throws: Problems.self) { try StatementFile.parse(bytes: Array(csv.utf8), file: "x.csv") }
+    let csv =
+      "Boekdag,Bedrag in EUR,Wie,Rekening tegenpartij,Toelichting\n01-12-2026,\"1.250,00\",Bakkerij,NL20INGB0001234567,factuur 2026-0101\n"
+    #expect(throws: Problems.self) {
+      try StatementFile.parse(bytes: Array(csv.utf8), file: "x.csv")
+    }
     let s = try StatementFile.parse(
       bytes: Array(csv.utf8), file: "x.csv",
-      csvColumns: ["date": "Boekdag", "amount": "Bedrag in EUR", "name": "Wie", "iban": "Rekening tegenpartij", "description": "Toelichting"])
+      csvColumns: [
+        "date": "Boekdag", "amount": "Bedrag in EUR", "name": "Wie", "iban": "Rekening tegenpartij",
+        "description": "Toelichting",
+      ])
     #expect(s.transactions.first?.amount.cents == 125_000)
     #expect(s.transactions.first?.remittance == "factuur 2026-0101")
   }

@@ -9,10 +9,31 @@ enum BankCSV {
   static let defaults: [(field: String, names: [String])] = [
     ("date", ["boekdatum", "boekingsdatum", "datum", "date", "transactiedatum", "booking date"]),
     ("amount", ["bedrag (eur)", "amount (eur)", "bedrag", "amount", "transactiebedrag"]),
-    ("direction", ["af bij", "af/bij", "debit/credit", "creditdebet", "credit/debet", "debet/credit", "direction"]),
-    ("name", ["naam tegenpartij", "tegenrekeninghouder", "naam / omschrijving", "name / description", "naam", "name", "tegenpartij", "counterparty name"]),
-    ("iban", ["tegenrekening iban/bban", "tegenrekening", "tegenrekeningnummer", "counterparty", "iban tegenpartij", "iban"]),
-    ("description", ["mededelingen", "notifications", "omschrijving", "description", "omschrijving-1"]),
+    (
+      "direction",
+      [
+        "af bij", "af/bij", "debit/credit", "creditdebet", "credit/debet", "debet/credit",
+        "direction",
+      ]
+    ),
+    (
+      "name",
+      [
+        "naam tegenpartij", "tegenrekeninghouder", "naam / omschrijving", "name / description",
+        "naam", "name", "tegenpartij", "counterparty name",
+      ]
+    ),
+    (
+      "iban",
+      [
+        "tegenrekening iban/bban", "tegenrekening", "tegenrekeningnummer", "counterparty",
+        "iban tegenpartij", "iban",
+      ]
+    ),
+    (
+      "description",
+      ["mededelingen", "notifications", "omschrijving", "description", "omschrijving-1"]
+    ),
     ("reference", ["betalingskenmerk", "kenmerk", "reference"]),
     ("account", ["iban/bban", "rekening", "rekeningnummer", "account"]),
     ("currency", ["munt", "valuta", "valutacode", "currency"]),
@@ -86,7 +107,9 @@ enum BankCSV {
       if r.fields.count == 1, r.fields[0].trimmed(of: " \t").isEmpty { continue }
       // Trailing empty fields (`…;"21-06-2019";`) are a habit of some exports, not extra data.
       var fields = r.fields
-      while fields.count > width, fields.last?.trimmed(of: " \t").isEmpty == true { fields.removeLast() }
+      while fields.count > width, fields.last?.trimmed(of: " \t").isEmpty == true {
+        fields.removeLast()
+      }
       guard fields.count == width else {
         throw fail(
           r.line, nil,
@@ -151,7 +174,8 @@ enum BankCSV {
       guard parts.count == 2 else { throw .notANumber }
       let groups = parts[0].split(separator: ".", omittingEmptySubsequences: false)
       if groups.count > 1 {
-        guard groups[0].count >= 1, groups[0].count <= 3, groups.dropFirst().allSatisfy({ $0.count == 3 })
+        guard groups[0].count >= 1, groups[0].count <= 3,
+          groups.dropFirst().allSatisfy({ $0.count == 3 })
         else { throw .notANumber }
       }
       v = try StatementText.cents(Substring(groups.joined() + "," + parts[1]), mark: ",")
@@ -182,7 +206,8 @@ enum BankCSV {
   }
 
   static func detectDelimiter(_ line: Substring) -> Character {
-    let counts: [(Character, Int)] = [";", ",", "\t"].map { d in (d, line.filter { $0 == d }.count) }
+    let counts: [(Character, Int)] = [";", ",", "\t"].map { d in (d, line.filter { $0 == d }.count)
+    }
     return counts.max(by: { $0.1 < $1.1 })?.0 ?? ","
   }
 
@@ -275,19 +300,24 @@ enum BankCSV {
       && f[2].count == 8 && f[2].allSatisfy(\.isNumber)
   }
 
-  static func abnAmroTab(_ lines: [(offset: Int, element: Substring)], file: String) throws(Problems)
+  static func abnAmroTab(_ lines: [(offset: Int, element: Substring)], file: String)
+    throws(Problems)
     -> StatementFile
   {
     var transactions: [BankTransaction] = []
     for (n, line) in lines {
       let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
       func fail(_ field: String, _ message: String) -> Problems {
-        Problems([Problem(file: file, line: n + 1, field: field, message: message + "; nothing imported")])
+        Problems([
+          Problem(file: file, line: n + 1, field: field, message: message + "; nothing imported")
+        ])
       }
       guard f.count == 8 else {
         throw fail("line", "\(f.count) columns where ABN AMRO's layout has 8")
       }
-      guard let date = parseDate(f[2]) else { throw fail("transactiedatum", "not a date: \"\(f[2])\"") }
+      guard let date = parseDate(f[2]) else {
+        throw fail("transactiedatum", "not a date: \"\(f[2])\"")
+      }
       let signed: Int64
       do { signed = try amount(f[6]) } catch { throw fail("bedrag", "not an amount: \"\(f[6])\"") }
       let amount = Money(cents: abs(signed), currency: f[1].uppercased())
@@ -333,7 +363,9 @@ enum BankCSV {
       if r.fields.count == 1, r.fields[0].trimmed(of: " ").isEmpty { continue }
       let f = r.fields
       func fail(_ field: String, _ message: String) -> Problems {
-        Problems([Problem(file: file, line: r.line, field: field, message: message + "; nothing imported")])
+        Problems([
+          Problem(file: file, line: r.line, field: field, message: message + "; nothing imported")
+        ])
       }
       guard f.count == 19 else {
         throw fail("line", "\(f.count) columns where ASN Bank's layout has 19")

@@ -221,7 +221,8 @@ enum CAMT053 {
           parts.append((t, c))
         }
         guard parts.reduce(Int64(0), { $0 &+ $1.1 }) == total else {
-          return fail(e.line, "a batch entry whose transactions do not add up to the entry's amount")
+          return fail(
+            e.line, "a batch entry whose transactions do not add up to the entry's amount")
         }
       }
       for (t, c) in parts {

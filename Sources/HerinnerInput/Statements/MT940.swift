@@ -147,7 +147,8 @@ enum MT940 {
           if account.isEmpty { account = f.lines[0].filter { $0 != " " } }
         case "60F", "60M", "62F", "62M":
           guard let b = balance(f.lines[0]) else {
-            throw fail(f.line, ":\(f.tag):", "a balance that cannot be read: \"\(f.lines[0].prefix(40))\"")
+            throw fail(
+              f.line, ":\(f.tag):", "a balance that cannot be read: \"\(f.lines[0].prefix(40))\"")
           }
           if f.tag.hasPrefix("60") {
             currency = b.currency
@@ -162,7 +163,8 @@ enum MT940 {
             throw fail(f.line, ":61:", error.message + ": \"\(f.lines[0].prefix(50))\"")
           }
           guard let currency else {
-            throw fail(f.line, ":61:", "an entry before the opening balance (:60F:) that gives its currency")
+            throw fail(
+              f.line, ":61:", "an entry before the opening balance (:60F:) that gives its currency")
           }
           var info: [Substring] = []
           while i + 1 < m.fields.count, m.fields[i + 1].tag == "86" {
@@ -176,7 +178,8 @@ enum MT940 {
             BankTransaction.contentKey(
               account: account, date: entry.booked, amount: amount,
               counterparty: details.iban ?? details.name,
-              text: [entry.reference, entry.bankReference, details.text ?? ""].joined(separator: "|"))
+              text: [entry.reference, entry.bankReference, details.text ?? ""].joined(
+                separator: "|"))
             + (entry.credit ? "|C" : "|D") + (entry.reversal ? "R" : "")
           transactions.append(
             BankTransaction(
@@ -207,7 +210,9 @@ enum MT940 {
       s[1...6].allSatisfy({ $0.isASCII && $0.isNumber }),
       s[7...9].allSatisfy({ $0.isASCII && $0.isUppercase })
     else { return nil }
-    guard let cents = try? StatementText.cents(Substring(String(s[10...])), mark: ",", requireMark: true)
+    guard
+      let cents = try? StatementText.cents(
+        Substring(String(s[10...])), mark: ",", requireMark: true)
     else { return nil }
     return (String(s[7...9]), s[0] == "C" ? cents : -cents)
   }
@@ -334,15 +339,18 @@ enum MT940 {
       let lines = raw.map { String($0) }
       let glued = lines.joined()
       let supplementaryIBAN = StatementText.iban(entry?.supplementary)
-      if glued.hasPrefix("/"), let d = Information.structured(
-        bank == .bunq || lines.contains(where: { $0.count > 65 })
-          ? lines.joined(separator: "\n") : glued)
+      if glued.hasPrefix("/"),
+        let d = Information.structured(
+          bank == .bunq || lines.contains(where: { $0.count > 65 })
+            ? lines.joined(separator: "\n") : glued)
       {
         // Lines of structured fields are one string wrapped at a fixed width: glued. bunq
         // never wraps (its lines run past 65 characters): its line breaks are the text's own.
         var cntp = d["CNTP"].map { $0.split(separator: "/", omittingEmptySubsequences: false) }
         if cntp?.isEmpty == true { cntp = nil }
-        name = StatementText.nonEmpty(d["NAME"]) ?? cntp.flatMap { $0.count > 2 ? StatementText.nonEmpty($0[2]) : nil }
+        name =
+          StatementText.nonEmpty(d["NAME"])
+          ?? cntp.flatMap { $0.count > 2 ? StatementText.nonEmpty($0[2]) : nil }
         iban =
           StatementText.iban(d["IBAN"]) ?? cntp.flatMap { StatementText.iban($0.first) }
           ?? StatementText.iban(d["ACCW"]?.split(separator: ",").first) ?? supplementaryIBAN
@@ -365,7 +373,8 @@ enum MT940 {
         // de Volksbank (ASN, SNS, RegioBank): the counterparty IBAN as the :61: reference, its
         // name on the :61: second line and on the first :86: line, the description from the
         // third :86: line on, wrapped at exactly 65 characters.
-        iban = StatementText.iban(entry?.reference)
+        iban =
+          StatementText.iban(entry?.reference)
           ?? StatementText.iban(trimmed.first?.split(separator: " ").first)
         name = StatementText.nonEmpty(entry?.supplementary)
         if name == nil, let first = trimmed.first, let iban, first.hasPrefix(iban) {
@@ -397,7 +406,8 @@ enum MT940 {
         endToEnd = d["KENMERK"].flatMap { StatementText.nonEmpty($0) }
         return
       }
-      if let first = trimmed.first, first.count >= 4, Array(first)[3] == ">" || first.hasPrefix(">") {
+      if let first = trimmed.first, first.count >= 4, Array(first)[3] == ">" || first.hasPrefix(">")
+      {
         // Old Triodos and Rabobank: `>NN` subfields of 27 characters, broken anywhere;
         // 20 to 29 hold the description.
         let sub = Information.subfields(lines.joined())

@@ -79,7 +79,9 @@ enum StatementText {
 
   /// Lines without their line ends (LF, CRLF or CR alone).
   static func lines(_ text: String) -> [Substring] {
-    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    text.split(
+      omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+    )
   }
 
   enum AmountError: Error, Equatable {
