@@ -277,3 +277,86 @@ public struct PaymentMatcher: Sendable {
       suspects: suspects)
   }
 }
+
+/// The imported payments as the night sees them: what matched credits paid per invoice, which
+/// credits wait for a person (their customers are held from reminders), and the IBANs known
+/// per customer. A value: read from the ledger by the caller, applied here. Pure.
+public struct PaymentState: Sendable {
+  public struct Unmatched: Sendable, Hashable {
+    public var id: Int64
+    public var amount: Money
+    public var bookingDate: String
+    public var suspects: [String]
+
+    public init(id: Int64, amount: Money, bookingDate: String, suspects: [String]) {
+      self.id = id
+      self.amount = amount
+      self.bookingDate = bookingDate
+      self.suspects = suspects
+    }
+  }
+
+  /// Cents per invoice from matched credits that were not reversed.
+  public var allocated: [String: Int64] = [:]
+  public var unmatched: [Unmatched] = []
+  /// IBANs seen on matched payments, per customer key.
+  public var knownIBANs: [String: Set<String>] = [:]
+
+  public init() {}
+
+  /// - Parameter matched: each matched credit's IBAN and the invoices it paid, to learn which
+  ///   accounts a customer pays from.
+  public init(
+    allocated: [String: Int64], unmatched: [Unmatched],
+    matched: [(iban: String?, invoices: [String])], invoices: [Invoice]
+  ) {
+    self.allocated = allocated
+    self.unmatched = unmatched
+    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+    for m in matched {
+      guard let iban = m.iban?.replacingAll(" ", with: "").uppercased() else { continue }
+      for n in m.invoices {
+        if let inv = byNumber[n] { knownIBANs[inv.customerKey, default: []].insert(iban) }
+      }
+    }
+  }
+
+  /// The invoice with matched bank payments counted on top of the export's `paid`. Should the
+  /// bookkeeping already include an imported payment, it is counted twice and the reminder
+  /// errs on the side of not reminding someone who paid (the product's first promise).
+  public func apply(_ inv: Invoice) -> Invoice {
+    guard let a = allocated[inv.number], a > 0 else { return inv }
+    var i = inv
+    i.paid = Money(cents: inv.paid.cents + a, currency: inv.currency)
+    return i
+  }
+
+  /// Customers with an unmatched incoming payment: held from reminders until it is resolved.
+  public func holds(_ invoices: [Invoice]) -> [String: String] {
+    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
+    var out: [String: String] = [:]
+    for p in unmatched {
+      for n in p.suspects {
+        if let inv = byNumber[n] {
+          out[inv.customerKey] =
+            "unmatched payment #\(p.id) of \(p.amount.dutch) on \(p.bookingDate) (herinner payments unmatched)"
+        }
+      }
+    }
+    return out
+  }
+
+  /// Applies payments and holds to invoices and histories.
+  public func applied(_ invoices: [Invoice], _ histories: inout [String: InvoiceHistory])
+    -> [Invoice]
+  {
+    // Without bank payments the invoices are shared as they are, not copied.
+    guard !allocated.isEmpty || !unmatched.isEmpty else { return invoices }
+    let held = holds(invoices)
+    let out = invoices.map(apply)
+    for inv in out {
+      if let why = held[inv.customerKey] { histories[inv.number, default: .empty].hold = why }
+    }
+    return out
+  }
+}

@@ -57,67 +57,22 @@ func contentHash(_ bytes: [UInt8]) -> String {
   }.joined()
 }
 
-/// Payments the ledger knows, applied to the invoices before any decision.
-struct PaymentState {
-  var allocated: [String: Int64] = [:]
-  var unmatched: [Ledger.PaymentRow] = []
-  var knownIBANs: [String: Set<String>] = [:]
-
+extension PaymentState {
   /// Reads the payments from the ledger; a ledger that cannot be read is an error, never an
   /// empty list (that would remind customers who paid).
   static func load(_ ledger: Ledger?, invoices: [Invoice]) throws(LedgerError) -> PaymentState {
     guard let ledger else { return PaymentState() }
-    var s = PaymentState()
-    s.allocated = try ledger.allocationTotals()
     let all = try ledger.payments()
-    s.unmatched = all.filter { $0.state == "unmatched" }
-    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
-    for p in all where p.state == "matched" {
-      guard let iban = p.debtorIBAN?.replacingOccurrences(of: " ", with: "").uppercased() else {
-        continue
-      }
-      for n in p.invoices.keys {
-        if let inv = byNumber[n] { s.knownIBANs[inv.customerKey, default: []].insert(iban) }
-      }
-    }
-    return s
-  }
-
-  /// The invoice with matched bank payments counted on top of the export's `paid`. Should the
-  /// bookkeeping already include an imported payment, it is counted twice and the reminder
-  /// errs on the side of not reminding someone who paid (the product's first promise).
-  func apply(_ inv: Invoice) -> Invoice {
-    guard let a = allocated[inv.number], a > 0 else { return inv }
-    var i = inv
-    i.paid = Money(cents: inv.paid.cents + a, currency: inv.currency)
-    return i
-  }
-
-  /// Customers with an unmatched incoming payment: held from reminders until it is resolved.
-  func holds(_ invoices: [Invoice]) -> [String: String] {
-    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
-    var out: [String: String] = [:]
-    for p in unmatched {
-      for n in p.suspects {
-        if let inv = byNumber[n] {
-          out[inv.customerKey] =
-            "unmatched payment #\(p.id) of \(p.amount.dutch) on \(p.bookingDate) (herinner payments unmatched)"
-        }
-      }
-    }
-    return out
-  }
-
-  /// Applies payments and holds to invoices and histories.
-  func applied(_ invoices: [Invoice], _ histories: inout [String: InvoiceHistory]) -> [Invoice] {
-    // Without bank payments the invoices are shared as they are, not copied.
-    guard !allocated.isEmpty || !unmatched.isEmpty else { return invoices }
-    let held = holds(invoices)
-    let out = invoices.map(apply)
-    for inv in out {
-      if let why = held[inv.customerKey] { histories[inv.number, default: .empty].hold = why }
-    }
-    return out
+    return PaymentState(
+      allocated: try ledger.allocationTotals(),
+      unmatched: all.filter { $0.state == "unmatched" }.map {
+        PaymentState.Unmatched(
+          id: $0.id, amount: $0.amount, bookingDate: $0.bookingDate, suspects: $0.suspects)
+      },
+      matched: all.filter { $0.state == "matched" }.map {
+        ($0.debtorIBAN, Array($0.invoices.keys))
+      },
+      invoices: invoices)
   }
 }
 

@@ -211,3 +211,36 @@ import Testing
     }
   }
 }
+
+@Suite struct PaymentStateTests {
+  let invoices = [
+    PaymentMatcherTests.inv("2026-0101", 125_000),
+    Invoice(
+      number: "2026-0102", customer: "J. Jansen", email: "jan@jansen.nl",
+      issued: date("2026-10-01"), due: date("2026-10-31"), amount: Money(cents: 8_995),
+      pdf: "f.pdf"),
+  ]
+
+  @Test func matchedPaymentsLowerTheOutstandingAndUnmatchedOnesHoldTheCustomer() {
+    let state = PaymentState(
+      allocated: ["2026-0101": 50_000],
+      unmatched: [
+        .init(
+          id: 7, amount: Money(cents: 8_995), bookingDate: "2026-12-01", suspects: ["2026-0102"])
+      ],
+      matched: [(iban: "NL20 INGB 0001 2345 67", invoices: ["2026-0101"])], invoices: invoices)
+    var histories: [String: InvoiceHistory] = [:]
+    let out = state.applied(invoices, &histories)
+    #expect(out[0].outstanding.cents == 75_000)
+    #expect(out[1].outstanding.cents == 8_995)
+    #expect(histories["2026-0102"]?.hold?.contains("#7") == true)
+    #expect(histories["2026-0101"]?.hold == nil)
+    #expect(state.knownIBANs[invoices[0].customerKey] == ["NL20INGB0001234567"])
+  }
+
+  @Test func withoutPaymentsTheInvoicesAreUntouched() {
+    var histories: [String: InvoiceHistory] = [:]
+    #expect(PaymentState().applied(invoices, &histories) == invoices)
+    #expect(histories.isEmpty)
+  }
+}
