@@ -280,4 +280,14 @@ func credits(_ s: StatementFile) -> [BankTransaction] { s.transactions.filter(\.
       "{1:F01SNSBNL2AXXXX0000000000}{2:O940SNSBNL2AXXXXN}{3:}{4:\n:20:0\n:25:NL91ABNA0417164300\n:60F:C261130EUR1,00\n:61:2612011201C2,00NOVBNL20INGB0001234567\nj jansen\n:86:NL20INGB0001234567 j jansen\n\nhuur\n-}{5:}\n"
     #expect(try credits(parsed(text)).count == 1)
   }
+
+  @Test(arguments: [
+    ("NL91ABNA0417164300", "NL91ABNA0417164300"), ("NL77INGB0574908765EUR", "NL77INGB0574908765"),
+    ("NL91ABNA0417164300 EUR", "NL91ABNA0417164300"),
+    ("NL92 KNAB 0123 4567 89", "NL92KNAB0123456789"),
+    ("TRIODOSBANK/0390123456", "TRIODOSBANK/0390123456"), ("0123456789       ", "0123456789"),
+  ])
+  func theAccountWithoutCurrencyOrSpaces(_ field: String, _ account: String) {
+    #expect(MT940.account(Substring(field)) == account)
+  }
 }

@@ -142,9 +142,7 @@ enum MT940 {
       while i < m.fields.count {
         let f = m.fields[i]
         switch f.tag {
-        case "25":
-          account = String(f.lines[0].split(separator: " ").first ?? "")
-          if account.isEmpty { account = f.lines[0].filter { $0 != " " } }
+        case "25": account = Self.account(f.lines[0])
         case "60F", "60M", "62F", "62M":
           guard let b = balance(f.lines[0]) else {
             throw fail(
@@ -201,6 +199,19 @@ enum MT940 {
       }
     }
     return StatementFile(format: .mt940, transactions: transactions, warnings: warnings)
+  }
+
+  /// The account of `:25:` without the currency some banks append (`NL77INGB0574908765EUR`,
+  /// `0123456789 EUR`) and without spaces (`NL92 KNAB 0123 4567 89`).
+  static func account(_ v: Substring) -> String {
+    var s = Substring(v.trimmed(of: " "))
+    let tail = s.suffix(3)
+    if tail.count == 3, tail.allSatisfy({ $0.isASCII && $0.isUppercase }),
+      let before = s.dropLast(3).last, before == " " || before.isNumber
+    {
+      s = s.dropLast(3)
+    }
+    return String(s.filter { $0 != " " })
   }
 
   /// `C200101EUR444,29`: mark, date, currency, amount.
