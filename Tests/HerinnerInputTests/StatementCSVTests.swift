@@ -56,6 +56,15 @@ import Testing
         """, credits: [125_000], booked: "2026-12-01", name: "Bakkerij De Korst",
       iban: "NL20INGB0001234567", text: "factuur 2026- 0101 en dank"),
     Case(
+      bank: "bunq: English headers, signed amounts with a decimal point",
+      file: """
+        "Date";"Interest Date";"Amount";"Account";"Counterparty";"Name";"Description"
+        "2026-12-01";"2026-12-01";"1250.00";"NL91ABNA0417164300";"NL20INGB0001234567";"Bakkerij De Korst";"factuur 2026-0101"
+        "2026-12-01";"2026-12-01";"-4.99";"NL91ABNA0417164300";"";"Winkel";"boodschappen"
+
+        """, credits: [125_000], booked: "2026-12-01", name: "Bakkerij De Korst",
+      iban: "NL20INGB0001234567", text: "factuur 2026-0101"),
+    Case(
       bank: "ABN AMRO TXT download: no header, eight tab columns",
       file:
         "123456789\tEUR\t20261130\t1000,00\t2250,00\t20261201\t1250,00\t/TRTP/SEPA OVERBOEKING/IBAN/NL20INGB0001234567/BIC/INGBNL2A/NAME/Bakkerij De Korst/REMI/factuur 2026-0101/EREF/NOTPROVIDED\n"
