@@ -35,16 +35,28 @@ let package = Package(
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // syncfs(2), which Glibc only declares with _GNU_SOURCE.
     .target(name: "CHerinnerSystem"),
-    // The night: decide, render, record, send, record; resend; export. Sees only the ports.
+    // The night's machinery: the planner, and the runner that renders, records and sends.
     .target(
       name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"],
       swiftSettings: settings),
-    // The command line: the one place where live parts are wired.
+    // The application: one use case per command (the night, resend, resolve, the read models,
+    // export). Sees only the ports; never prints, never exits.
+    .target(
+      name: "HerinnerApp",
+      dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "HerinnerBatch"],
+      swiftSettings: settings),
+    // File-system adapters: the archive (Archive.live), the attachments (Attachments.live),
+    // the run lock (FlockRunLock), the dossier writer.
+    .target(
+      name: "HerinnerFiles",
+      dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerApp", "CHerinnerSystem"],
+      swiftSettings: settings),
+    // The command line: parses, wires the live adapters (Live.swift), prints, maps exit codes.
     .executableTarget(
       name: "herinner",
       dependencies: [
         "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
-        "CurlSMTP", "CHerinnerSystem",
+        "HerinnerApp", "HerinnerFiles", "CurlSMTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -71,6 +83,10 @@ let package = Package(
       swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerAppTests",
+      dependencies: ["HerinnerApp", "HerinnerFiles", "HerinnerTestSupport"],
+      swiftSettings: settings),
     .testTarget(
       name: "HerinnerCLITests",
       dependencies: ["HerinnerCore", "HerinnerLedger", "HerinnerTestSupport", "CHerinnerSystem"],

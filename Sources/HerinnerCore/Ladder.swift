@@ -23,7 +23,8 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
   case rejected
   /// A `sending` left behind by a crash: never resent automatically.
   case unknown
-  /// A person's verdict (`resolve --not-sent`) on an unknown delivery: the step is due again.
+  /// A person's verdict (`resolve --not-sent`) on an unknown or rejected delivery: the step is
+  /// due again.
   case notSent = "not-sent"
 }
 
@@ -37,10 +38,12 @@ public struct DeliveryRecord: Sendable, Hashable {
   /// The payment deadline the letter stated, if any.
   public var deadline: CalendarDate?
   public var reply: String?
+  /// The message's Message-ID, which a later step threads to (`In-Reply-To`).
+  public var messageID: String?
 
   public init(
     step: Step, state: DeliveryState, date: CalendarDate, isResend: Bool = false,
-    deadline: CalendarDate? = nil, reply: String? = nil
+    deadline: CalendarDate? = nil, reply: String? = nil, messageID: String? = nil
   ) {
     self.step = step
     self.state = state
@@ -48,6 +51,7 @@ public struct DeliveryRecord: Sendable, Hashable {
     self.isResend = isResend
     self.deadline = deadline
     self.reply = reply
+    self.messageID = messageID
   }
 }
 

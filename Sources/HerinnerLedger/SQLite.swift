@@ -1,12 +1,6 @@
 import CSQLite
 import Foundation
-
-/// An error from SQLite: the code, what we were doing, and SQLite's own message.
-public struct LedgerError: Error, CustomStringConvertible, Sendable {
-  public var code: Int32
-  public var message: String
-  public var description: String { message }
-}
+import HerinnerCore
 
 /// A thin owner of one `sqlite3*` connection. Not Sendable: one per thread.
 final class Database {
@@ -18,7 +12,11 @@ final class Database {
     guard rc == SQLITE_OK, let db else {
       let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
       if let db { sqlite3_close_v2(db) }
-      throw LedgerError(code: rc, message: "cannot open the ledger \(path): \(msg)")
+      throw LedgerError(
+        code: .unavailable,
+        message:
+          "cannot open the ledger \(path): \(msg); check that its folder exists and is writable",
+        resultCode: rc)
     }
     handle = db
     sqlite3_busy_timeout(db, 10_000)
@@ -35,7 +33,7 @@ final class Database {
     if rc != SQLITE_OK {
       let msg = err.map { String(cString: $0) } ?? lastMessage
       sqlite3_free(err)
-      throw LedgerError(code: rc, message: "ledger: \(msg)")
+      throw LedgerError(code: rc, message: "ledger: \(msg)", sql: sql)
     }
   }
 
@@ -43,9 +41,9 @@ final class Database {
     var stmt: OpaquePointer?
     let rc = sqlite3_prepare_v2(handle, sql, -1, &stmt, nil)
     guard rc == SQLITE_OK, let stmt else {
-      throw LedgerError(code: rc, message: "ledger: \(lastMessage) in \(sql)")
+      throw LedgerError(code: rc, message: "ledger: \(lastMessage)", sql: sql)
     }
-    return Statement(db: self, stmt: stmt)
+    return Statement(db: self, stmt: stmt, sql: sql)
   }
 
   /// Runs `body` in one transaction (BEGIN IMMEDIATE: takes the write lock up front).
@@ -85,10 +83,12 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 final class Statement {
   let db: Database
   let stmt: OpaquePointer
+  let sql: String
 
-  init(db: Database, stmt: OpaquePointer) {
+  init(db: Database, stmt: OpaquePointer, sql: String) {
     self.db = db
     self.stmt = stmt
+    self.sql = sql
   }
 
   deinit { sqlite3_finalize(stmt) }
@@ -105,7 +105,7 @@ final class Statement {
       case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, herinner_sqlite_transient())
       }
       guard rc == SQLITE_OK else {
-        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)")
+        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)", sql: sql)
       }
     }
   }
@@ -115,7 +115,7 @@ final class Statement {
     try bind(values)
     let rc = sqlite3_step(stmt)
     guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
-      throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)")
+      throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)", sql: sql)
     }
     sqlite3_reset(stmt)
   }
@@ -129,7 +129,7 @@ final class Statement {
       let rc = sqlite3_step(stmt)
       if rc == SQLITE_DONE { break }
       guard rc == SQLITE_ROW else {
-        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)")
+        throw LedgerError(code: rc, message: "ledger: \(db.lastMessage)", sql: sql)
       }
       try row(Row(stmt: stmt))
     }

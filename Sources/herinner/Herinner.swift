@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HerinnerApp
 import HerinnerCore
 import HerinnerInput
 import HerinnerLedger
@@ -10,16 +11,40 @@ struct Herinner: ParsableCommand {
     commandName: "herinner",
     abstract: "Sends Dutch payment reminders along the escalation ladder, and records every one.",
     discussion: """
-      Exit codes: 0 all done; 1 ran, but something needs attention; 2 invalid config, template or
-      invoice file, or a refused resend; 3 another send holds the lock; 4 SMTP unreachable, TLS or
-      login failed before anything was sent; 64 usage error.
+      Exit codes:
+        0   all done
+        1   it ran, but something needs attention (stderr, herinner status)
+        2   invalid config, template or input file, or a refused command
+        3   another send holds the lock
+        4   mail server unreachable, TLS or login failed, or sender refused
+        64  usage error
       """,
     version: "herinner 0.1.0",
     subcommands: [
       Send.self, Resend.self, Resolve.self, Check.self, Status.self, Export.self, Payments.self,
-      Reference.self, Calls.self, LogCall.self, History.self,
+      Reference.self, Calls.self, LogCallCommand.self, History.self,
     ]
   )
+}
+
+extension Herinner {
+  /// Parses and runs one command; every error the commands throw is printed on stderr in plain
+  /// words and mapped to its exit status in `ExitStatus`, the one place that decides them.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let e where ExitStatus.handles(e) {
+      for line in ExitStatus.lines(for: e) { Console.error(line) }
+      Foundation.exit(ExitStatus.code(for: e))
+    } catch {
+      exit(withError: error)
+    }
+  }
+}
+
+extension CalendarDate: ExpressibleByArgument {
+  public init?(argument: String) { self.init(parsing: argument) }
 }
 
 /// `--config` and `--date`, shared by every command.
@@ -28,28 +53,15 @@ struct CommonOptions: ParsableArguments {
   var config: String = "herinner.json"
 
   @Option(
-    name: .long, help: "Run as if today were this date (YYYY-MM-DD), in the configured time zone.")
-  var date: String?
+    name: .long,
+    help: ArgumentHelp(
+      "Run as if today were this date (YYYY-MM-DD), in the configured time zone.",
+      valueName: "yyyy-mm-dd"))
+  var date: CalendarDate?
 
-  func validate() throws {
-    if let date, CalendarDate(parsing: date) == nil {
-      throw ValidationError("--date: not a date (YYYY-MM-DD): \(date)")
-    }
-  }
+  func loadConfig() throws -> Config { try Config.load(path: config) }
 
-  /// Loads the config or exits 2 listing every problem.
-  func loadConfig() throws -> Config {
-    do {
-      return try Config.load(path: config)
-    } catch {
-      for p in error.all { Console.error(p.description) }
-      throw ExitCode(2)
-    }
-  }
-
-  func today(_ config: Config) -> CalendarDate {
-    date.flatMap(CalendarDate.init(parsing:)) ?? config.today()
-  }
+  func today(_ config: Config) -> CalendarDate { date ?? config.today() }
 }
 
 /// stdout for results, stderr for logs and problems.
@@ -62,37 +74,25 @@ enum Console {
   }
 }
 
-/// Loads the invoices; a file that cannot be read or lacks a required column exits 2.
+/// Loads the invoices; a file that cannot be read or lacks a required column throws `Problems`.
 func loadInvoices(_ config: Config, reportProblems: Bool = true) throws -> InvoiceLoad {
-  do {
-    let load = try InvoiceSource(config: config.invoices).load()
-    if reportProblems {
-      for p in load.problems { Console.error("skipped: \(p)") }
-    }
-    return load
-  } catch {
-    for p in error.all { Console.error(p.description) }
-    throw ExitCode(2)
+  let load = try InvoiceSource(config: config.invoices).load()
+  if reportProblems {
+    for p in load.problems { Console.error("skipped: \(p)") }
   }
+  return load
 }
 
-func openLedgerForReading(_ config: Config) throws -> Ledger? {
-  do {
-    return try Ledger.openForReading(path: config.ledger)
-  } catch {
-    Console.error(error.description)
-    throw ExitCode(2)
-  }
+func openLedgerForReading(_ config: Config) throws -> SQLiteLedger? {
+  try SQLiteLedger.openForReading(path: config.ledger)
 }
 
-func openLedger(_ config: Config) throws -> Ledger {
-  do {
-    try FileManager.default.createDirectory(
-      atPath: (config.ledger as NSString).deletingLastPathComponent,
-      withIntermediateDirectories: true)
-    return try Ledger(path: config.ledger)
-  } catch let e as LedgerError {
-    Console.error(e.description)
-    throw ExitCode(2)
-  }
+func openLedger(_ config: Config) throws -> SQLiteLedger {
+  try? FileManager.default.createDirectory(
+    atPath: (config.ledger as NSString).deletingLastPathComponent,
+    withIntermediateDirectories: true)
+  return try SQLiteLedger(path: config.ledger)
 }
+
+/// The payments commands still name the SQLite ledger by its old name.
+typealias Ledger = SQLiteLedger

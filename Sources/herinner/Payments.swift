@@ -79,7 +79,7 @@ extension PaymentState {
 struct Payments: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Bank statements: import them, list them, list what did not match, settle those by hand.",
+      "Bank statements: import them, list what did not match, settle those by hand.",
     subcommands: [
       PaymentsImport.self, PaymentsList.self, PaymentsUnmatched.self, PaymentsResolve.self,
     ])
@@ -391,36 +391,5 @@ struct PaymentsResolve: ParsableCommand {
       throw ExitCode(2)
     }
     Console.out("payment #\(id): " + (invoice.map { "allocated to invoice \($0)" } ?? "set aside"))
-  }
-}
-
-/// `herinner reference N`: the invoice's betalingskenmerk.
-struct Reference: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    abstract:
-      "Prints the invoice's betalingskenmerk (16 digits, mod-11 check digit) to print on the invoice."
-  )
-
-  @OptionGroup var common: CommonOptions
-  @Argument(help: "The invoice number.") var number: String
-
-  func run() throws {
-    let config = try common.loadConfig()
-    let load = try loadInvoices(config, reportProblems: false)
-    guard let inv = load.invoices.first(where: { $0.number == number }) else {
-      Console.error("invoice \(number): not found among the valid invoices")
-      throw ExitCode(2)
-    }
-    if let r = inv.reference {
-      Console.out(r)
-      return
-    }
-    guard let r = Betalingskenmerk.generate(for: inv.number) else {
-      Console.error(
-        "invoice \(number): its number has no digits (or more than 15) to build a betalingskenmerk from"
-      )
-      throw ExitCode(2)
-    }
-    Console.out(r)
   }
 }

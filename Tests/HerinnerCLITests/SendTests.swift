@@ -25,7 +25,7 @@ extension ExampleCopy {
       to: URL(fileURLWithPath: config))
   }
 
-  func ledger() throws -> Ledger { try Ledger(path: path + "/Examples/herinner.sqlite") }
+  func ledger() throws -> SQLiteLedger { try SQLiteLedger(path: path + "/Examples/herinner.sqlite") }
 
   /// A `send` left running in the background (to race or to kill).
   func startSend(_ date: String) throws -> Process {
@@ -196,10 +196,11 @@ func header(_ name: String, in data: [UInt8]) -> String? {
     let ok = try ex.send("2026-12-01", env: ["TEST_SMTP_PW": "juist"])
     #expect(ok.status == 0, "\(ok.stderr)")
     #expect(server.received().count == 6)
-    // The variable unset: no login is attempted, the server requires one, nothing is marked.
+    // The variable unset: a config problem before connecting (exit 2), nothing is marked.
     let before = try ex.ledger().deliveries().count
     let missing = try ex.send("2026-12-15", env: ["TEST_SMTP_PW": ""])
-    #expect(missing.status == 4, "\(missing.stderr)")
+    #expect(missing.status == 2, "\(missing.stderr)")
+    #expect(server.received().count == 6, "no session was opened")
     #expect(missing.stderr.contains("TEST_SMTP_PW is not set"))
     #expect(try ex.ledger().deliveries().count == before, "nothing marked")
   }
