@@ -271,6 +271,7 @@ extension SQLiteLedger {
   /// The newest imported statement's own date (its latest booking date).
   public func latestStatementDate() throws(LedgerError) -> CalendarDate? {
     var d: CalendarDate? = nil
+    guard try userVersion() >= 2 else { return nil }  // read-only and from before payments
     try db.prepare("SELECT MAX(latest_booking) FROM statements").query { (r) throws(LedgerError) in
       d = r.optionalText(0).flatMap(CalendarDate.init(parsing:))
     }
@@ -279,6 +280,7 @@ extension SQLiteLedger {
 
   public func statementImported(fileHash: String) throws(LedgerError) -> Bool {
     var known = false
+    guard try userVersion() >= 2 else { return false }
     try db.prepare("SELECT 1 FROM statements WHERE file_hash = ?").query([fileHash]) {
       (_) throws(LedgerError) in known = true
     }
