@@ -57,6 +57,24 @@ func contentHash(_ bytes: [UInt8]) -> String {
   }.joined()
 }
 
+/// The hash herinner used before SHA-256 (two FNV-1a 64-bit hashes and the size): a file a
+/// ledger knows by it was imported already and is not counted again after an upgrade.
+func legacyContentHash(_ bytes: [UInt8]) -> String {
+  var a: UInt64 = 0xcbf2_9ce4_8422_2325
+  var b: UInt64 = 0x8422_2325_cbf2_9ce4
+  for x in bytes {
+    a = (a ^ UInt64(x)) &* 0x0000_0100_0000_01B3
+    b = (b ^ UInt64(x)) &* 0x0000_0100_0000_01B3 &+ 1
+  }
+  return String(a, radix: 16) + String(b, radix: 16) + "-" + String(bytes.count)
+}
+
+/// Whether the ledger has imported this file before, by either hash.
+func alreadyImported(_ bytes: [UInt8], in ledger: Ledger) throws(LedgerError) -> Bool {
+  if try ledger.statementImported(fileHash: contentHash(bytes)) { return true }
+  return try ledger.statementImported(fileHash: legacyContentHash(bytes))
+}
+
 extension PaymentState {
   /// Reads the payments from the ledger; a ledger that cannot be read is an error, never an
   /// empty list (that would remind customers who paid).
@@ -116,7 +134,13 @@ func importStatementFiles(
       continue
     }
     let baseState: PaymentState
-    do { baseState = try PaymentState.load(ledger, invoices: invoices) } catch {
+    do {
+      if try alreadyImported(bytes, in: ledger) {
+        out.lines.append("\(file): already imported; nothing counted twice")
+        continue
+      }
+      baseState = try PaymentState.load(ledger, invoices: invoices)
+    } catch {
       out.problems.append("\(file): \(error.description); nothing imported")
       out.refused.append(file)
       continue
@@ -196,7 +220,7 @@ func importFromFolder(_ folder: String, config: Config, ledger: Ledger, invoices
       continue
     }
     do {
-      if try ledger.statementImported(fileHash: contentHash([UInt8](data))) { continue }
+      if try alreadyImported([UInt8](data), in: ledger) { continue }
     } catch {
       problems.append("\(path): \(error.description)")
       continue

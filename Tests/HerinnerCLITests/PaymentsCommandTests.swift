@@ -1,4 +1,5 @@
 import Foundation
+import HerinnerLedger
 import HerinnerTestSupport
 import Testing
 
@@ -303,5 +304,25 @@ func paymentsList(_ ex: ExampleCopy) throws -> [[String: Any]] {
     #expect(r.stderr.contains(name) && r.stderr.contains("nothing imported"))
     #expect(!r.stderr.contains("Error Domain"))
     #expect(try paymentsList(ex).isEmpty)
+  }
+
+  /// A statement is known by the SHA-256 of its bytes (FIPS 180-4), whatever its name.
+  @Test func aStatementIsKnownByItsSHA256() throws {
+    let ex = try ExampleCopy()
+    let file = statementFixtures + "/ing-mt940.sta"
+    #expect(
+      try herinner(["payments", "import", file, "--config", ex.config], in: ex.path).status == 0)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    p.arguments = [file]
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    try p.run()
+    p.waitUntilExit()
+    let digest = String(
+      String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+    let ledger = try SQLiteLedger(path: ex.path + "/Examples/herinner.sqlite")
+    #expect(try ledger.statementImported(fileHash: digest))
+    #expect(digest.count == 64)
   }
 }
