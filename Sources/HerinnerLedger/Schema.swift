@@ -74,6 +74,14 @@ extension SQLiteLedger {
     );
     CREATE INDEX allocations_invoice ON allocations(invoice);
     """,
+    // Reversals (CAMT RvslInd, MT940 RC): the credit undone keeps its row and its
+    // allocations, marked by the reversal's entry key (unique: one reversal undoes one credit).
+    """
+    ALTER TABLE payments ADD COLUMN end_to_end TEXT;
+    ALTER TABLE payments ADD COLUMN reversed_by TEXT;
+    ALTER TABLE payments ADD COLUMN reversed_on TEXT;
+    CREATE UNIQUE INDEX payments_reversed_by ON payments(reversed_by) WHERE reversed_by IS NOT NULL;
+    """,
   ]
 
   public static var schemaVersion: Int { migrations.count }

@@ -4,8 +4,62 @@ import HerinnerCore
 import HerinnerInput
 import HerinnerLedger
 
-/// A content hash for statement files (idempotent imports): two FNV-1a 64-bit hashes and the size.
+/// The SHA-256 of a statement file (FIPS 180-4), hex: a file imported once is known again by
+/// its content, whatever its name.
 func contentHash(_ bytes: [UInt8]) -> String {
+  let k: [UInt32] = [
+    0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4,
+    0xab1c_5ed5, 0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe,
+    0x9bdc_06a7, 0xc19b_f174, 0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f,
+    0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da, 0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7,
+    0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967, 0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc,
+    0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85, 0xa2bf_e8a1, 0xa81a_664b,
+    0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070, 0x19a4_c116,
+    0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+    0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7,
+    0xc671_78f2,
+  ]
+  var h: [UInt32] = [
+    0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab,
+    0x5be0_cd19,
+  ]
+  var message = bytes
+  message.append(0x80)
+  while message.count % 64 != 56 { message.append(0) }
+  let bits = UInt64(bytes.count) &* 8
+  for i in (0..<8).reversed() { message.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+  func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+  var w = [UInt32](repeating: 0, count: 64)
+  for chunk in stride(from: 0, to: message.count, by: 64) {
+    for t in 0..<16 {
+      let b = chunk + t * 4
+      w[t] =
+        UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16 | UInt32(message[b + 2]) << 8
+        | UInt32(message[b + 3])
+    }
+    for t in 16..<64 {
+      let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
+      let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
+      w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+    }
+    var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+    for t in 0..<64 {
+      let t1 =
+        hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
+      let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+      (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+    }
+    for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+  }
+  return h.map { v in
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: 8 - s.count) + s
+  }.joined()
+}
+
+/// The hash herinner used before SHA-256 (two FNV-1a 64-bit hashes and the size): a file a
+/// ledger knows by it was imported already and is not counted again after an upgrade.
+func legacyContentHash(_ bytes: [UInt8]) -> String {
   var a: UInt64 = 0xcbf2_9ce4_8422_2325
   var b: UInt64 = 0x8422_2325_cbf2_9ce4
   for x in bytes {
@@ -15,97 +69,84 @@ func contentHash(_ bytes: [UInt8]) -> String {
   return String(a, radix: 16) + String(b, radix: 16) + "-" + String(bytes.count)
 }
 
-/// Payments the ledger knows, applied to the invoices before any decision.
-struct PaymentState {
-  var allocated: [String: Int64] = [:]
-  var unmatched: [Ledger.PaymentRow] = []
-  var knownIBANs: [String: Set<String>] = [:]
+/// Whether the ledger has imported this file before, by either hash.
+func alreadyImported(_ bytes: [UInt8], in ledger: Ledger) throws(LedgerError) -> Bool {
+  if try ledger.statementImported(fileHash: contentHash(bytes)) { return true }
+  return try ledger.statementImported(fileHash: legacyContentHash(bytes))
+}
 
-  static func load(_ ledger: Ledger?, invoices: [Invoice]) -> PaymentState {
+extension PaymentState {
+  /// Reads the payments from the ledger; a ledger that cannot be read is an error, never an
+  /// empty list (that would remind customers who paid).
+  static func load(_ ledger: Ledger?, invoices: [Invoice]) throws(LedgerError) -> PaymentState {
     guard let ledger else { return PaymentState() }
-    var s = PaymentState()
-    // A ledger from before the payments schema has none (read-only opens do not migrate).
-    s.allocated = (try? ledger.allocationTotals()) ?? [:]
-    let all = (try? ledger.payments()) ?? []
-    s.unmatched = all.filter { $0.status == "unmatched" }
-    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
-    for p in all where p.status != "unmatched" {
-      guard let iban = p.debtorIBAN?.replacingOccurrences(of: " ", with: "").uppercased() else {
-        continue
-      }
-      for n in p.invoices.keys {
-        if let inv = byNumber[n] { s.knownIBANs[inv.customerKey, default: []].insert(iban) }
-      }
-    }
-    return s
-  }
-
-  /// The invoice with matched bank payments counted on top of the export's `paid`. Should the
-  /// bookkeeping already include an imported payment, it is counted twice and the reminder
-  /// errs on the side of not reminding someone who paid (the product's first promise).
-  func apply(_ inv: Invoice) -> Invoice {
-    guard let a = allocated[inv.number], a > 0 else { return inv }
-    var i = inv
-    i.paid = Money(cents: inv.paid.cents + a, currency: inv.currency)
-    return i
-  }
-
-  /// Customers with an unmatched incoming payment: held from reminders until it is resolved.
-  func holds(_ invoices: [Invoice]) -> [String: String] {
-    let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
-    var out: [String: String] = [:]
-    for p in unmatched {
-      for n in p.suspects {
-        if let inv = byNumber[n] {
-          out[inv.customerKey] =
-            "unmatched payment #\(p.id) of \(p.amount.dutch) on \(p.bookingDate) (herinner payments unmatched)"
-        }
-      }
-    }
-    return out
-  }
-
-  /// Applies payments and holds to invoices and histories.
-  func applied(_ invoices: [Invoice], _ histories: inout [String: InvoiceHistory]) -> [Invoice] {
-    // Without bank payments the invoices are shared as they are, not copied.
-    guard !allocated.isEmpty || !unmatched.isEmpty else { return invoices }
-    let held = holds(invoices)
-    let out = invoices.map(apply)
-    for inv in out {
-      if let why = held[inv.customerKey] { histories[inv.number, default: .empty].hold = why }
-    }
-    return out
+    let all = try ledger.payments()
+    return PaymentState(
+      allocated: try ledger.allocationTotals(),
+      unmatched: all.filter { $0.state == "unmatched" }.map {
+        PaymentState.Unmatched(
+          id: $0.id, amount: $0.amount, bookingDate: $0.bookingDate, suspects: $0.suspects)
+      },
+      matched: all.filter { $0.state == "matched" }.map {
+        ($0.debtorIBAN, Array($0.invoices.keys))
+      },
+      invoices: invoices)
   }
 }
 
 struct Payments: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Bank statements: import them, list what did not match, settle those by hand.",
-    subcommands: [PaymentsImport.self, PaymentsUnmatched.self, PaymentsResolve.self])
+    abstract:
+      "Bank statements: import them, list what did not match, settle those by hand.",
+    subcommands: [
+      PaymentsImport.self, PaymentsList.self, PaymentsUnmatched.self, PaymentsResolve.self,
+    ])
 }
 
-/// Imports statement files into the ledger; shared by `payments import` and `send` (importFrom).
-func importStatements(_ files: [String], config: Config, ledger: Ledger, invoices: [Invoice]) -> (
-  lines: [String], failed: Bool
-) {
+/// What importing statement files did: `lines` for stdout, `problems` for stderr (files that
+/// could not be read, with file, line and what is wrong), and which files were refused.
+struct StatementImport {
   var lines: [String] = []
-  var failed = false
+  var problems: [String] = []
+  var refused: [String] = []
+}
+
+/// Imports statement files into the ledger, each whole or not at all; shared by
+/// `payments import` and `send` (`payments.importFrom`).
+func importStatementFiles(
+  _ files: [String], config: Config, ledger: Ledger, invoices: [Invoice]
+) -> StatementImport {
+  var out = StatementImport()
   for file in files {
     guard let data = FileManager.default.contents(atPath: file) else {
-      lines.append("\(file): cannot read the file")
-      failed = true
+      out.problems.append("\(file): cannot read the file; nothing imported")
+      out.refused.append(file)
       continue
     }
     let bytes = [UInt8](data)
     let statement: StatementFile
     do {
-      statement = try StatementFile.parse(bytes: bytes, file: file, csvColumns: config.payments.columns)
+      statement = try StatementFile.parse(
+        bytes: bytes, file: file, csvColumns: config.payments.columns)
     } catch {
-      lines += error.all.map(\.description)
-      failed = true
+      out.problems += error.all.map(\.description)
+      out.refused.append(file)
       continue
     }
-    let baseState = PaymentState.load(ledger, invoices: invoices)
+    let baseState: PaymentState
+    do {
+      if try alreadyImported(bytes, in: ledger) {
+        out.lines.append("\(file): already imported; nothing counted twice")
+        continue
+      }
+      baseState = try PaymentState.load(ledger, invoices: invoices)
+    } catch {
+      out.problems.append("\(file): \(error.description); nothing imported")
+      out.refused.append(file)
+      continue
+    }
+    // Balances that do not add up: the file is read as the bank wrote it, and said so.
+    out.problems += statement.warnings.map { "warning: \($0.description)" }
     do {
       let result = try ledger.importStatement(
         fileHash: contentHash(bytes), file: file, format: statement.format.rawValue,
@@ -118,23 +159,98 @@ func importStatements(_ files: [String], config: Config, ledger: Ledger, invoice
           .match(t)
       }
       if result.alreadyImported {
-        lines.append("\(file): already imported; nothing counted twice")
-      } else {
-        lines.append(
-          "\(file) (\(statement.format.rawValue)): \(result.credits) incoming credit(s), \(result.newCredits) new: \(result.matched) matched, \(result.unmatched) unmatched"
+        out.lines.append("\(file): already imported; nothing counted twice")
+        continue
+      }
+      out.lines.append(
+        "\(file) (\(statement.format.rawValue)): \(result.credits) incoming credit(s), \(result.newCredits) new: \(result.matched) matched, \(result.unmatched) unmatched"
+      )
+      for o in result.overpaid {
+        out.lines.append(
+          "  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs"
         )
-        for o in result.overpaid {
-          lines.append(
-            "  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs"
-          )
-        }
+      }
+      for r in result.reversed {
+        out.lines.append(
+          "  reversed: payment #\(r.payment) was taken back by the bank"
+            + (r.invoices.isEmpty
+              ? "" : "; open again: invoice \(r.invoices.joined(separator: ", "))"))
+      }
+      for t in result.unplacedReversals {
+        out.lines.append(
+          "  a reversal of \(t.amount.dutch) on \(t.bookingDate.iso) undoes no single imported credit; nothing changed"
+        )
       }
     } catch {
-      lines.append("\(file): \(error.description); nothing imported")
-      failed = true
+      out.problems.append("\(file): \(error.description); nothing imported")
+      out.refused.append(file)
     }
   }
-  return (lines, failed)
+  return out
+}
+
+/// The old shape, for callers not yet moved to `importStatementFiles`.
+func importStatements(_ files: [String], config: Config, ledger: Ledger, invoices: [Invoice]) -> (
+  lines: [String], failed: Bool
+) {
+  let r = importStatementFiles(files, config: config, ledger: ledger, invoices: invoices)
+  return (r.lines + r.problems, !r.refused.isEmpty)
+}
+
+/// `payments.importFrom`: imports the folder's statement files not imported before (known by
+/// their content), oldest name first. A file that cannot be read is moved into `rejected/`
+/// beside them, so that it is neither retried every night nor lost, and the night goes on;
+/// the caller exits 1 when `rejected` is not empty.
+func importFromFolder(_ folder: String, config: Config, ledger: Ledger, invoices: [Invoice])
+  -> (lines: [String], problems: [String], rejected: [String])
+{
+  let fm = FileManager.default
+  let names: [String]
+  do { names = try fm.contentsOfDirectory(atPath: folder).sorted() } catch {
+    return ([], ["payments.importFrom: cannot read the folder \(folder)"], [])
+  }
+  var fresh: [String] = []
+  var problems: [String] = []
+  for name in names where !name.hasPrefix(".") {
+    let path = (folder as NSString).appendingPathComponent(name)
+    var dir: ObjCBool = false
+    guard fm.fileExists(atPath: path, isDirectory: &dir), !dir.boolValue else { continue }
+    guard let data = fm.contents(atPath: path) else {
+      problems.append("\(path): cannot read the file")
+      continue
+    }
+    do {
+      if try alreadyImported([UInt8](data), in: ledger) { continue }
+    } catch {
+      problems.append("\(path): \(error.description)")
+      continue
+    }
+    fresh.append(path)
+  }
+  let r = importStatementFiles(fresh, config: config, ledger: ledger, invoices: invoices)
+  problems += r.problems
+  var rejected: [String] = []
+  if !r.refused.isEmpty {
+    let aside = (folder as NSString).appendingPathComponent("rejected")
+    try? fm.createDirectory(atPath: aside, withIntermediateDirectories: true)
+    for file in r.refused {
+      var target = (aside as NSString).appendingPathComponent((file as NSString).lastPathComponent)
+      var n = 1
+      while fm.fileExists(atPath: target) {
+        n += 1
+        target =
+          (aside as NSString).appendingPathComponent((file as NSString).lastPathComponent) + ".\(n)"
+      }
+      do {
+        try fm.moveItem(atPath: file, toPath: target)
+        problems.append("\(file): not imported, moved to \(target); fix or replace it")
+      } catch {
+        problems.append("\(file): not imported, and it could not be moved to \(aside)")
+      }
+      rejected.append(file)
+    }
+  }
+  return (r.lines, problems, rejected)
 }
 
 struct PaymentsImport: ParsableCommand {
@@ -151,15 +267,91 @@ struct PaymentsImport: ParsableCommand {
     let config = try common.loadConfig()
     let load = try loadInvoices(config, reportProblems: false)
     let ledger = try openLedger(config)
-    let (lines, failed) = importStatements(
-      files, config: config, ledger: ledger, invoices: load.invoices)
-    for l in lines { Console.out(l) }
+    let r = importStatementFiles(files, config: config, ledger: ledger, invoices: load.invoices)
+    for l in r.lines { Console.out(l) }
+    for p in r.problems { Console.error(p) }
     let unmatched = (try? ledger.payments(status: "unmatched").count) ?? 0
-    if unmatched > 0 {
+    if unmatched > 0, r.refused.isEmpty {
       Console.out("\(unmatched) payment(s) await a person: herinner payments unmatched")
     }
-    if failed { throw ExitCode(2) }
+    if !r.refused.isEmpty { throw ExitCode(2) }
   }
+}
+
+/// `herinner payments list [--json]`: every imported incoming credit, in statement order.
+struct PaymentsList: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list",
+    abstract:
+      "Every imported incoming credit: date, amount, counterparty, text, reference, state and the invoices it paid."
+  )
+
+  @OptionGroup var common: CommonOptions
+  @Flag(help: "One JSON array of objects.") var json = false
+
+  func run() throws {
+    let config = try common.loadConfig()
+    let rows: [Ledger.PaymentRow]
+    do { rows = try openLedgerForReading(config)?.payments() ?? [] } catch let e as LedgerError {
+      Console.error(e.description)
+      throw ExitCode(2)
+    }
+    if json {
+      Console.out(paymentsJSON(rows))
+      return
+    }
+    if rows.isEmpty {
+      Console.out("no payments imported")
+      return
+    }
+    for p in rows {
+      let applied = p.allocations.map {
+        "\($0.invoice) \(Money(cents: $0.cents, currency: p.amount.currency).dutch)"
+      }
+      Console.out(
+        "#\(p.id)  \(p.bookingDate)  \(p.amount.dutch)  \(p.amount.currency)  \(p.debtorName ?? "-")  \(p.debtorIBAN ?? "-")  \(p.state)"
+          + (applied.isEmpty ? "" : "  → \(applied.joined(separator: ", "))"))
+      if let t = p.remittance { Console.out("    text: \(t)") }
+      if let r = p.structuredReference { Console.out("    reference: \(r)") }
+    }
+  }
+}
+
+/// The JSON of `payments list --json`: exactly the contract's keys, a missing value null.
+func paymentsJSON(_ rows: [Ledger.PaymentRow]) -> String {
+  func str(_ s: String?) -> String {
+    guard let s else { return "null" }
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+          let h = String(u.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+        } else {
+          out.unicodeScalars.append(u)
+        }
+      }
+    }
+    return out + "\""
+  }
+  let objects = rows.map { p -> String in
+    let invoices = p.allocations.map {
+      "{\"number\": \(str($0.invoice)), \"amount\": \(str(Money(cents: $0.cents, currency: p.amount.currency).plain))}"
+    }
+    return
+      "  {\"id\": \(p.id), \"statement\": \(str(p.statement)), \"booked\": \(str(p.bookingDate)), "
+      + "\"amount\": \(str(p.amount.plain)), \"currency\": \(str(p.amount.currency)), "
+      + "\"name\": \(str(p.debtorName)), \"iban\": \(str(p.debtorIBAN)), "
+      + "\"text\": \(str(p.remittance)), \"reference\": \(str(p.structuredReference)), "
+      + "\"state\": \(str(p.state)), \"invoices\": [\(invoices.joined(separator: ", "))]}"
+  }
+  return objects.isEmpty ? "[]" : "[\n" + objects.joined(separator: ",\n") + "\n]"
 }
 
 struct PaymentsUnmatched: ParsableCommand {

@@ -103,19 +103,66 @@ import Testing
     #expect(Set(suspects) == ["2026-0111", "2026-0112"])
   }
 
-  @Test func partialAndOverPayments() {
-    let part = PaymentMatcher(invoices: invoices).match(credit(50_000, text: "2026-0101"))
+  @Test func partialAndOverPaymentsByTheCustomer() {
+    let part = PaymentMatcher(invoices: invoices).match(
+      credit(50_000, text: "2026-0101", name: "Bakkerij BV"))
     #expect(
       part
         == .matched(
           rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 50_000)],
           overpaid: Money(cents: 0)))
-    let over = PaymentMatcher(invoices: invoices).match(credit(130_000, text: "2026-0101"))
+    let over = PaymentMatcher(invoices: invoices).match(
+      credit(130_000, text: "2026-0101", name: "BAKKERIJ B.V."))
     #expect(
       over
         == .matched(
           rule: .invoiceNumber, allocations: ["2026-0101": Money(cents: 125_000)],
           overpaid: Money(cents: 5_000)))
+  }
+
+  /// An invoice number alone is no proof: a stranger paying another amount waits for a person.
+  @Test(arguments: [(50_000 as Int64, "Onbekend"), (130_000, "Iemand Anders"), (90_000, "")])
+  func aNumberFromAStrangerWithAnotherAmountWaits(_ cents: Int64, _ name: String) {
+    guard
+      case .unmatched(_, let suspects) = PaymentMatcher(invoices: invoices).match(
+        credit(cents, text: "factuur 2026-0101", name: name.isEmpty ? nil : name))
+    else {
+      Issue.record("a number alone must not settle invoice 2026-0101")
+      return
+    }
+    #expect(suspects == ["2026-0101"])
+  }
+
+  /// A stranger's € 900 with a date in its text is not a payment of invoice 2026-0101.
+  @Test(arguments: [
+    "Huur 2026-01-01", "periode 2026-01-01 t/m 2026-01-31", "2026-0101-2", "12026-0101",
+    "2026-01 01", "ref 2026.01.01",
+  ])
+  func aDateOrALongerNumberIsNotTheInvoiceNumber(_ text: String) {
+    let stranger = [Self.inv("2026-0101", 90_000)]
+    let matcher = PaymentMatcher(invoices: stranger)
+    #expect(matcher.numbers(in: text).isEmpty, "\(text)")
+    guard case .unmatched = matcher.match(credit(90_000, text: text, name: "Verhuur B.V."))
+    else {
+      Issue.record("\(text) settled invoice 2026-0101")
+      return
+    }
+  }
+
+  @Test func invoicesInAnotherCurrencyAreNoCandidates() {
+    let usd = [
+      Invoice(
+        number: "2026-0101", customer: "Bakkerij B.V.", email: "a@b.nl",
+        issued: date("2026-10-01"), due: date("2026-10-31"),
+        amount: Money(cents: 125_000, currency: "USD"), pdf: "f.pdf")
+    ]
+    guard
+      case .unmatched = PaymentMatcher(invoices: usd).match(
+        credit(125_000, text: "2026-0101", name: "Bakkerij B.V."))
+    else {
+      Issue.record("a euro payment settled a dollar invoice")
+      return
+    }
   }
 
   @Test func amountAndDebtorForASingleOpenInvoice() {
@@ -162,5 +209,38 @@ import Testing
       Issue.record("a settled invoice cannot take a payment")
       return
     }
+  }
+}
+
+@Suite struct PaymentStateTests {
+  let invoices = [
+    PaymentMatcherTests.inv("2026-0101", 125_000),
+    Invoice(
+      number: "2026-0102", customer: "J. Jansen", email: "jan@jansen.nl",
+      issued: date("2026-10-01"), due: date("2026-10-31"), amount: Money(cents: 8_995),
+      pdf: "f.pdf"),
+  ]
+
+  @Test func matchedPaymentsLowerTheOutstandingAndUnmatchedOnesHoldTheCustomer() {
+    let state = PaymentState(
+      allocated: ["2026-0101": 50_000],
+      unmatched: [
+        .init(
+          id: 7, amount: Money(cents: 8_995), bookingDate: "2026-12-01", suspects: ["2026-0102"])
+      ],
+      matched: [(iban: "NL20 INGB 0001 2345 67", invoices: ["2026-0101"])], invoices: invoices)
+    var histories: [String: InvoiceHistory] = [:]
+    let out = state.applied(invoices, &histories)
+    #expect(out[0].outstanding.cents == 75_000)
+    #expect(out[1].outstanding.cents == 8_995)
+    #expect(histories["2026-0102"]?.hold?.contains("#7") == true)
+    #expect(histories["2026-0101"]?.hold == nil)
+    #expect(state.knownIBANs[invoices[0].customerKey] == ["NL20INGB0001234567"])
+  }
+
+  @Test func withoutPaymentsTheInvoicesAreUntouched() {
+    var histories: [String: InvoiceHistory] = [:]
+    #expect(PaymentState().applied(invoices, &histories) == invoices)
+    #expect(histories.isEmpty)
   }
 }
