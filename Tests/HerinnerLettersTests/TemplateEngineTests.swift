@@ -137,14 +137,14 @@ import Testing
       step: .first, invoices: [sampleInvoice()], sender: s, policy: Policy(),
       date: d("2026-12-01"), firstSentOn: nil)
     let r = try templates().render(l)
-    #expect(r.text.contains("T.n.v.:         Jansen & Zn\n"))
+    #expect(r.text.contains("T.n.v.:           Jansen & Zn\n"))
     #expect(r.text.contains("\nJansen & Zn <Bakkers>\n"))
     #expect(!r.text.contains("&amp;"))
     #expect(r.html?.contains("Jansen &amp; Zn &lt;Bakkers&gt;") == true)
   }
 
   @Test(arguments: [
-    ("a\n{{#x}}\nb\n", 4, "never closed"), ("{{/x}}", 1, "never opened"),
+    ("a\n{{#x}}\nb\n", 2, "\"x\" is never closed"), ("{{/x}}", 1, "never opened"),
     ("a\n\n{{#x}}{{/y}}", 3, "\"x\" is open"), ("{{=<% %>=}}", 1, "delimiters"),
     ("{{upper(name)}}", 1, "transforms"), ("x {{! open", 1, "unclosed comment"),
   ])
