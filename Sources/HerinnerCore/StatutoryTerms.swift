@@ -35,9 +35,10 @@ public enum StatutoryTerms {
 
   /// Why a term may not end on `date` ("Saturday", "Goede Vrijdag"), or nil when it may.
   public static func closedReason(_ date: CalendarDate) -> String? {
+    if let name = holidays(in: date.year).first(where: { $0.date == date })?.name { return name }
     if date.isoWeekday == 6 { return "Saturday" }
     if date.isoWeekday == 7 { return "Sunday" }
-    return holidays(in: date.year).first { $0.date == date }?.name
+    return nil
   }
 
   /// `date` itself when a term may end on it, else the first day after it that may.

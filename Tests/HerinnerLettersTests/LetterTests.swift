@@ -59,6 +59,53 @@ import Testing
     #expect(p.contains { $0.hasPrefix(expected) }, "\(p)")
   }
 
+  /// The checker reads the tree the engine parsed: what it reports is what would render.
+  @Test(arguments: [
+    (
+      "Subject: x\n\n{{#single}}\n{{/multiple}}\n",
+      "nl/first.txt.mustache:4: closing \"multiple\" but \"single\" is open"
+    ),
+    ("Subject: x\n\n\n{{#single}}\nopen\n", "nl/first.txt.mustache:4: section \"single\" is never closed"),
+    ("Subject: x\r\n\r\n{{bedrag}}\r\n", "nl/first.txt.mustache:3: unknown variable \"bedrag\""),
+    ("Subject: x\n\n{{#costs}}{{costsBeforeVAT}}{{/costs}}{{costsVAT}}\n", "nl/first.txt.mustache:3: \"costsVAT\" may be absent"),
+    ("Subject: x\n\n{{#single}}{{invoice.remindedOn}}{{/single}}\n", "nl/first.txt.mustache:3: \"invoice.remindedOn\" may be absent"),
+  ])
+  func checkerUsesTheEnginesParse(_ body: String, _ expected: String) {
+    let p = loadProblems(["nl/first.txt.mustache": body])
+    #expect(p.contains { $0.hasPrefix(expected) }, "\(p)")
+  }
+
+  @Test func aBrokenPartialIsReportedInItsOwnFileOnce() {
+    let p = loadProblems(["nl/facturen.mustache": "regel\n{{#single}}\n"])
+    #expect(p.contains { $0.hasPrefix("nl/facturen.mustache:2: section \"single\" is never closed") }, "\(p)")
+    #expect(!p.contains { $0.contains("unknown partial") }, "\(p)")
+  }
+
+  /// Templates saved with CRLF (Windows), CR (old Mac) or a BOM render the same letter as with LF.
+  @Test(arguments: ["\r\n", "\r", "bom"])
+  func templatesReadWithAnyLineEnds(_ ending: String) throws {
+    let dir = NSTemporaryDirectory() + "herinner-tpl-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let fm = FileManager.default
+    try fm.copyItem(atPath: repoRoot + "/Templates", toPath: dir)
+    var converted = 0
+    for language in ["nl", "en"] {
+      for f in try fm.contentsOfDirectory(atPath: dir + "/" + language) {
+        let path = dir + "/" + language + "/" + f
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let out = ending == "bom" ? "\u{FEFF}" + text : text.replacingOccurrences(of: "\n", with: ending)
+        try Data(out.utf8).write(to: URL(fileURLWithPath: path))
+        converted += 1
+      }
+    }
+    #expect(converted >= 12)
+    let odd = try TemplateSet.load(folder: dir)
+    let plain = try templates()
+    for l in LetterWordingTests.everyLetter().prefix(64) {
+      #expect(try odd.render(l) == plain.render(l))
+    }
+  }
+
   @Test func aMissingTemplateIsAnError() {
     let dir = NSTemporaryDirectory() + "herinner-tpl-" + UUID().uuidString
     try? FileManager.default.createDirectory(atPath: dir + "/nl", withIntermediateDirectories: true)
