@@ -19,7 +19,9 @@ public enum CollectionCosts {
   public static func scale(principal: Money) -> Money {
     // From € 1.000.000 the maximum applies (€ 2.775 at € 200.000 plus 0,5 % of € 800.000);
     // returning it there also keeps the products below far from overflow.
-    guard principal.cents < 100_000_000 else { return Money(cents: maximum.cents, currency: principal.currency) }
+    guard principal.cents < 100_000_000 else {
+      return Money(cents: maximum.cents, currency: principal.currency)
+    }
     var remaining = max(principal.cents, 0)
     var lower: Int64 = 0
     var total: Int64 = 0  // in cents × 1000, to keep the permille exact

@@ -97,7 +97,9 @@ public struct Letter: Sendable {
   }
 
   /// Days since the oldest invoice fell due (0 when none has yet).
-  public var daysOverdue: Int { max(0, invoices.map(\.due).min().map { $0.days(until: date) } ?? 0) }
+  public var daysOverdue: Int {
+    max(0, invoices.map(\.due).min().map { $0.days(until: date) } ?? 0)
+  }
 
   /// Overdue by more than a month: the opening no longer suggests it slipped the reader's mind.
   public var isLongOverdue: Bool { daysOverdue > 30 }

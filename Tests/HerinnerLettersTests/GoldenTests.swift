@@ -23,10 +23,18 @@ import Testing
     ) -> Invoice {
       let (customer, contact, email): (String, String?, String)
       switch (kind, language) {
-      case (.business, .nl): (customer, contact, email) = ("Bakkerij De Korenschoof B.V.", "mevrouw Bakker", "info@korenschoof.nl")
-      case (.consumer, .nl): (customer, contact, email) = ("J. Jansen", "heer Jansen", "j.jansen@example.nl")
-      case (.business, .en): (customer, contact, email) = ("Northwind Trading Ltd", "Ms Carter", "accounts@northwind.example")
-      case (.consumer, .en): (customer, contact, email) = ("Tom Hughes", "Mr Hughes", "tom.hughes@example.com")
+      case (.business, .nl):
+        (customer, contact, email) = (
+          "Bakkerij De Korenschoof B.V.", "mevrouw Bakker", "info@korenschoof.nl"
+        )
+      case (.consumer, .nl):
+        (customer, contact, email) = ("J. Jansen", "heer Jansen", "j.jansen@example.nl")
+      case (.business, .en):
+        (customer, contact, email) = (
+          "Northwind Trading Ltd", "Ms Carter", "accounts@northwind.example"
+        )
+      case (.consumer, .en):
+        (customer, contact, email) = ("Tom Hughes", "Mr Hughes", "tom.hughes@example.com")
       }
       return Invoice(
         number: number, customer: customer, contact: contact, email: email, kind: kind,
@@ -48,64 +56,94 @@ import Testing
     case "first":
       return .make(
         step: .first,
-        invoices: [A.invoice("2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)],
+        invoices: [
+          A.invoice(
+            "2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-18"), firstSentOn: nil)
     case "first-long-overdue":
       return .make(
         step: .first,
-        invoices: [A.invoice("2026-0021", kind: .business, issued: "2026-05-01", due: "2026-05-31", amount: 48_400)],
+        invoices: [
+          A.invoice(
+            "2026-0021", kind: .business, issued: "2026-05-01", due: "2026-05-31", amount: 48_400)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-01"), firstSentOn: nil)
     case "first-bundled":
       // Given out of order: the letter lists them by due date.
       return .make(
         step: .first,
         invoices: [
-          A.invoice("2026-0112", kind: .business, issued: "2026-10-20", due: "2026-11-19", amount: 60_500),
-          A.invoice("2026-0111", kind: .business, issued: "2026-10-05", due: "2026-11-04", amount: 121_000),
+          A.invoice(
+            "2026-0112", kind: .business, issued: "2026-10-20", due: "2026-11-19", amount: 60_500),
+          A.invoice(
+            "2026-0111", kind: .business, issued: "2026-10-05", due: "2026-11-04", amount: 121_000),
         ],
         sender: company, policy: A.policy(), date: d("2026-11-26"), firstSentOn: nil)
     case "first-part-paid":
       return .make(
         step: .first,
-        invoices: [A.invoice("2026-0104", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000, paid: 50_000)],
+        invoices: [
+          A.invoice(
+            "2026-0104", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000,
+            paid: 50_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-18"), firstSentOn: nil)
     case "second-business":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)],
+        invoices: [
+          A.invoice(
+            "2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-12-02"), firstSentOn: d("2026-11-18"))
     case "second-business-claim":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)],
+        invoices: [
+          A.invoice(
+            "2026-0101", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000)
+        ],
         sender: company, policy: A.policy { $0.businessCompensation = .claim },
         date: d("2026-12-02"), firstSentOn: d("2026-11-18"))
     case "second-business-vat":
       // € 267,00: the scale gives € 40,05; VAT on top only with the declaration.
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0105", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 26_700)],
+        invoices: [
+          A.invoice(
+            "2026-0105", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 26_700)
+        ],
         sender: company, policy: A.policy { $0.collectionCostsIncludeVAT = true },
         date: d("2026-12-02"), firstSentOn: d("2026-11-18"))
     case "fourteen-day":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0201", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 150_000)],
+        invoices: [
+          A.invoice(
+            "2026-0201", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 150_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-06"), firstSentOn: d("2026-10-23"))
     case "fourteen-day-holidays":
       // Sent 11 December: + 15 is Saturday 26 December (Tweede Kerstdag), then Sunday: 28 December.
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0202", kind: .consumer, issued: "2026-10-28", due: "2026-11-11", amount: 30_000)],
+        invoices: [
+          A.invoice(
+            "2026-0202", kind: .consumer, issued: "2026-10-28", due: "2026-11-11", amount: 30_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-12-11"), firstSentOn: d("2026-11-27"))
     case "fourteen-day-bundled":
       // Three claims, each with its own first reminder; one was taken along without one.
       return .make(
         step: .second,
         invoices: [
-          A.invoice("2026-0213", kind: .consumer, issued: "2026-10-30", due: "2026-11-13", amount: 20_000),
-          A.invoice("2026-0211", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000),
-          A.invoice("2026-0212", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000),
+          A.invoice(
+            "2026-0213", kind: .consumer, issued: "2026-10-30", due: "2026-11-13", amount: 20_000),
+          A.invoice(
+            "2026-0211", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000),
+          A.invoice(
+            "2026-0212", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000),
         ],
         sender: company, policy: A.policy(), date: d("2026-11-23"), firstSentOn: nil,
         remindedOn: ["2026-0211": d("2026-10-09"), "2026-0212": d("2026-10-23")])
@@ -115,9 +153,13 @@ import Testing
       return .make(
         step: .second,
         invoices: [
-          A.invoice("2026-0211", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000),
-          A.invoice("2026-0212", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000, paid: 40_000),
-          A.invoice("2026-0214", kind: .consumer, issued: "2026-11-10", due: "2026-11-24", amount: 50_000),
+          A.invoice(
+            "2026-0211", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000),
+          A.invoice(
+            "2026-0212", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000,
+            paid: 40_000),
+          A.invoice(
+            "2026-0214", kind: .consumer, issued: "2026-11-10", due: "2026-11-24", amount: 50_000),
         ],
         sender: company, policy: A.policy(), date: d("2026-12-02"), firstSentOn: nil,
         remindedOn: ["2026-0211": d("2026-10-09"), "2026-0212": d("2026-10-23")],
@@ -125,40 +167,63 @@ import Testing
     case "fourteen-day-part-paid":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0203", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 150_000, paid: 60_000)],
+        invoices: [
+          A.invoice(
+            "2026-0203", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 150_000,
+            paid: 60_000)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-06"), firstSentOn: d("2026-10-23"))
     case "fourteen-day-vat":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0204", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000)],
+        invoices: [
+          A.invoice(
+            "2026-0204", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000)
+        ],
         sender: company, policy: A.policy { $0.collectionCostsIncludeVAT = true },
         date: d("2026-11-06"), firstSentOn: d("2026-10-23"))
     case "en-first":
       return .make(
         step: .first,
-        invoices: [A.invoice("2026-0301", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000, language: .en)],
+        invoices: [
+          A.invoice(
+            "2026-0301", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000,
+            language: .en)
+        ],
         sender: company, policy: A.policy(), date: d("2026-11-18"), firstSentOn: nil)
     case "en-second-business":
       return .make(
         step: .second,
         invoices: [
-          A.invoice("2026-0302", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000, language: .en),
-          A.invoice("2026-0303", kind: .business, issued: "2026-10-14", due: "2026-11-13", amount: 30_000, paid: 10_000, language: .en),
+          A.invoice(
+            "2026-0302", kind: .business, issued: "2026-10-12", due: "2026-11-11", amount: 125_000,
+            language: .en),
+          A.invoice(
+            "2026-0303", kind: .business, issued: "2026-10-14", due: "2026-11-13", amount: 30_000,
+            paid: 10_000, language: .en),
         ],
         sender: company, policy: A.policy(), date: d("2026-12-02"), firstSentOn: nil,
         remindedOn: ["2026-0302": d("2026-11-18"), "2026-0303": d("2026-11-20")])
     case "en-fourteen-day-vat":
       return .make(
         step: .second,
-        invoices: [A.invoice("2026-0304", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000, language: .en)],
+        invoices: [
+          A.invoice(
+            "2026-0304", kind: .consumer, issued: "2026-10-02", due: "2026-10-16", amount: 100_000,
+            language: .en)
+        ],
         sender: company, policy: A.policy { $0.collectionCostsIncludeVAT = true },
         date: d("2026-11-06"), firstSentOn: d("2026-10-23"))
     case "en-fourteen-day-replacing":
       return .make(
         step: .second,
         invoices: [
-          A.invoice("2026-0305", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000, language: .en),
-          A.invoice("2026-0306", kind: .consumer, issued: "2026-11-10", due: "2026-11-24", amount: 50_000, language: .en),
+          A.invoice(
+            "2026-0305", kind: .consumer, issued: "2026-09-18", due: "2026-10-02", amount: 150_000,
+            language: .en),
+          A.invoice(
+            "2026-0306", kind: .consumer, issued: "2026-11-10", due: "2026-11-24", amount: 50_000,
+            language: .en),
         ],
         sender: company, policy: A.policy(), date: d("2026-12-02"), firstSentOn: nil,
         remindedOn: ["2026-0305": d("2026-10-09")], replaces: [d("2026-10-23"), d("2026-11-06")])

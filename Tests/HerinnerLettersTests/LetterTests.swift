@@ -65,10 +65,19 @@ import Testing
       "Subject: x\n\n{{#single}}\n{{/multiple}}\n",
       "nl/first.txt.mustache:4: closing \"multiple\" but \"single\" is open"
     ),
-    ("Subject: x\n\n\n{{#single}}\nopen\n", "nl/first.txt.mustache:4: section \"single\" is never closed"),
+    (
+      "Subject: x\n\n\n{{#single}}\nopen\n",
+      "nl/first.txt.mustache:4: section \"single\" is never closed"
+    ),
     ("Subject: x\r\n\r\n{{bedrag}}\r\n", "nl/first.txt.mustache:3: unknown variable \"bedrag\""),
-    ("Subject: x\n\n{{#costs}}{{costsBeforeVAT}}{{/costs}}{{costsVAT}}\n", "nl/first.txt.mustache:3: \"costsVAT\" may be absent"),
-    ("Subject: x\n\n{{#single}}{{invoice.remindedOn}}{{/single}}\n", "nl/first.txt.mustache:3: \"invoice.remindedOn\" may be absent"),
+    (
+      "Subject: x\n\n{{#costs}}{{costsBeforeVAT}}{{/costs}}{{costsVAT}}\n",
+      "nl/first.txt.mustache:3: \"costsVAT\" may be absent"
+    ),
+    (
+      "Subject: x\n\n{{#single}}{{invoice.remindedOn}}{{/single}}\n",
+      "nl/first.txt.mustache:3: \"invoice.remindedOn\" may be absent"
+    ),
   ])
   func checkerUsesTheEnginesParse(_ body: String, _ expected: String) {
     let p = loadProblems(["nl/first.txt.mustache": body])
@@ -77,7 +86,9 @@ import Testing
 
   @Test func aBrokenPartialIsReportedInItsOwnFileOnce() {
     let p = loadProblems(["nl/facturen.mustache": "regel\n{{#single}}\n"])
-    #expect(p.contains { $0.hasPrefix("nl/facturen.mustache:2: section \"single\" is never closed") }, "\(p)")
+    #expect(
+      p.contains { $0.hasPrefix("nl/facturen.mustache:2: section \"single\" is never closed") },
+      "\(p)")
     #expect(!p.contains { $0.contains("unknown partial") }, "\(p)")
   }
 
@@ -93,7 +104,8 @@ import Testing
       for f in try fm.contentsOfDirectory(atPath: dir + "/" + language) {
         let path = dir + "/" + language + "/" + f
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let out = ending == "bom" ? "\u{FEFF}" + text : text.replacingOccurrences(of: "\n", with: ending)
+        let out =
+          ending == "bom" ? "\u{FEFF}" + text : text.replacingOccurrences(of: "\n", with: ending)
         try Data(out.utf8).write(to: URL(fileURLWithPath: path))
         converted += 1
       }
@@ -138,7 +150,8 @@ import Testing
     for expected in [
       "Geachte mevrouw Bakker,", "2026-0042 van 11 oktober 2026",
       "Vervaldatum:      10 november 2026",
-      "Openstaand:       € 1.000,00", "Factuurbedrag:    € 1.250,00", "uiterlijk op 8 december 2026",
+      "Openstaand:       € 1.000,00", "Factuurbedrag:    € 1.250,00",
+      "uiterlijk op 8 december 2026",
       "Bedrag:           € 1.000,00", "IBAN:             NL91 ABNA 0417 1643 00",
       "T.n.v.:           Studio Vermeer B.V.", "Betalingskenmerk: 6000000020260042",
       "Heeft u inmiddels betaald? Dan kunt u deze herinnering als niet verzonden beschouwen.",

@@ -127,7 +127,10 @@ import Testing
   /// (added to the amount asked) or says it is not charged when paid in time.
   @Test(arguments: [
     (BusinessCompensation.claim, "€ 1.437,50", "U bent ons daarom een vergoeding"),
-    (.waiveIfPaidInTime, "€ 1.250,00", "dan brengen wij deze vergoeding en de rente niet in rekening"),
+    (
+      .waiveIfPaidInTime, "€ 1.250,00",
+      "dan brengen wij deze vergoeding en de rente niet in rekening"
+    ),
   ])
   func businessCompensationClaimedOrWaived(
     _ c: BusinessCompensation, _ amount: String, _ sentence: String
@@ -205,8 +208,18 @@ import Testing
     #expect(l.invoices.map(\.number) == ["2026-0111", "2026-0112"])
     #expect(l.firstSentOn == d("2026-11-08"))
     let text = try templates().render(l).text
-    let a = try #require(text.range(of: "factuur 2026-0111 van 11 oktober 2026, vervallen op 1 november 2026, herinnerd op 8 november 2026"))
-    let b = try #require(text.range(of: "factuur 2026-0112 van 11 oktober 2026, vervallen op 20 november 2026, herinnerd op 27 november 2026"))
+    let a = try #require(
+      text.range(
+        of:
+          "factuur 2026-0111 van 11 oktober 2026, vervallen op 1 november 2026, "
+          + "herinnerd op 8 november 2026"
+      ))
+    let b = try #require(
+      text.range(
+        of:
+          "factuur 2026-0112 van 11 oktober 2026, vervallen op 20 november 2026, "
+          + "herinnerd op 27 november 2026"
+      ))
     #expect(a.lowerBound < b.lowerBound)
   }
 
