@@ -54,7 +54,8 @@ private func eur(_ cents: Int64) -> Money { Money(cents: cents) }
     var p = Policy()
     p.secondReminderTermDays = 21
     #expect(p.secondDeadline(sentOn: day("2026-11-23"), kind: .consumer) == day("2026-12-15"))
-    #expect(Policy().secondDeadline(sentOn: day("2026-12-11"), kind: .business) == day("2026-12-25"))
+    #expect(
+      Policy().secondDeadline(sentOn: day("2026-12-11"), kind: .business) == day("2026-12-25"))
   }
 
   @Test func farFutureDatesDoNotTrap() {
@@ -64,12 +65,13 @@ private func eur(_ cents: Int64) -> Money { Money(cents: cents) }
 }
 
 @Suite struct WIKScaleAndAllocationTests {
-  @Test(arguments: [
-    (10_000, 4_000), (26_700, 4_005), (100_000, 15_000), (150_000, 22_500),
-    (250_000, 37_500), (300_000, 42_500), (1_000_000, 87_500), (1_200_000, 89_500),
-    (20_000_000, 277_500), (99_999_999, 677_500), (100_000_000, 677_500), (Int64.max, 677_500),
-    (-5, 4_000),
-  ] as [(Int64, Int64)])
+  @Test(
+    arguments: [
+      (10_000, 4_000), (26_700, 4_005), (100_000, 15_000), (150_000, 22_500),
+      (250_000, 37_500), (300_000, 42_500), (1_000_000, 87_500), (1_200_000, 89_500),
+      (20_000_000, 277_500), (99_999_999, 677_500), (100_000_000, 677_500), (Int64.max, 677_500),
+      (-5, 4_000),
+    ] as [(Int64, Int64)])
   func scale(_ principal: Int64, _ costs: Int64) {
     #expect(CollectionCosts.scale(principal: eur(principal)).cents == costs)
   }
@@ -83,18 +85,242 @@ private func eur(_ cents: Int64) -> Money { Money(cents: cents) }
     #expect(CollectionCosts.withVAT(eur(4_005)).cents == 4_846)
   }
 
-  @Test(arguments: [
-    (42_500, [150_000, 150_000], [21_250, 21_250]),
-    (10_000, [1, 1, 1], [3_334, 3_333, 3_333]),
-    (44_500, [150_000, 100_000, 90_000], [19_632, 13_088, 11_780]),
-    (4_000, [0, 0], [2_000, 2_000]),
-    (1, [5, 5], [1, 0]),
-    (677_500, [Int64.max, Int64.max], [338_750, 338_750]),
-    (0, [3, 4], [0, 0]),
-  ] as [(Int64, [Int64], [Int64])])
+  @Test(
+    arguments: [
+      (42_500, [150_000, 150_000], [21_250, 21_250]),
+      (10_000, [1, 1, 1], [3_334, 3_333, 3_333]),
+      (44_500, [150_000, 100_000, 90_000], [19_632, 13_088, 11_780]),
+      (4_000, [0, 0], [2_000, 2_000]),
+      (1, [5, 5], [1, 0]),
+      (677_500, [Int64.max, Int64.max], [338_750, 338_750]),
+      (0, [3, 4], [0, 0]),
+    ] as [(Int64, [Int64], [Int64])])
   func allocationAddsUpExactly(_ total: Int64, _ weights: [Int64], _ shares: [Int64]) {
     let got = CollectionCosts.allocate(eur(total), proportionalTo: weights).map(\.cents)
     #expect(got == shares)
     #expect(got.reduce(0, +) == total)
+  }
+}
+
+/// The claim model: costs owed once over the summed principal, art. 6:44 BW, recomputation when
+/// a claim is paid off, allocation over the claims.
+@Suite struct ConsumerClaimsTests {
+  /// 3,65 % a year: 10 cents a day on € 1.000 in 2026, so the expected interest is plain.
+  static let rates = InterestTable(rates: [
+    .init(from: day("2020-01-01"), consumer: 3.65, commercial: 3.65)
+  ])
+
+  static func claim(_ n: String, _ due: String, _ cents: Int64) -> ConsumerClaims.Claim {
+    .init(number: n, due: day(due), principal: eur(cents))
+  }
+
+  static func letter(_ date: String, _ deadline: String, _ claims: [String], _ costs: Int64)
+    -> ConsumerClaims.Letter
+  {
+    .init(date: day(date), deadline: day(deadline), claims: claims, costs: eur(costs))
+  }
+
+  struct Expect: Sendable, CustomTestStringConvertible {
+    var name: String
+    var model: ConsumerClaims
+    var on: String
+    /// Per claim: (principal, costs still owed, interest) in cents.
+    var rows: [String: (Int64, Int64, Int64)]
+    var testDescription: String { name }
+  }
+
+  static let a = claim("A", "2026-10-16", 150_000)
+  static let b = claim("B", "2026-10-02", 100_000)
+  static let cases: [Expect] = [
+    Expect(
+      name: "no letter: no costs, interest from the day after the due date",
+      model: .init(claims: [a]), on: "2026-10-26", rows: ["A": (150_000, 0, 150)]),
+    Expect(
+      name: "on the deadline day itself no costs are owed yet",
+      model: .init(claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 22_500)]),
+      on: "2026-11-23", rows: ["A": (150_000, 0, 570)]),
+    Expect(
+      name: "the day after the deadline the stated costs are owed",
+      model: .init(claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 22_500)]),
+      on: "2026-11-24", rows: ["A": (150_000, 22_500, 585)]),
+    Expect(
+      name: "paid within the term: no costs",
+      model: .init(
+        claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 22_500)],
+        payments: [.init(date: day("2026-11-23"), amount: eur(150_000), claim: "A")]),
+      on: "2026-12-31", rows: ["A": (0, 0, 0)]),
+    Expect(
+      // 35 days on the € 500 paid (175), 39 days on the € 1.000 open (390).
+      name: "part paid within the term: costs over the principal left, never more than stated",
+      model: .init(
+        claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 22_500)],
+        payments: [.init(date: day("2026-11-20"), amount: eur(50_000), claim: "A")]),
+      on: "2026-11-24", rows: ["A": (100_000, 15_000, 565)]),
+    Expect(
+      // € 200 on 1 December: € 150 costs, € 6,35 interest (175 + 46 days on € 1.000), the rest
+      // principal; interest then runs on what is left.
+      name: "after the deadline a payment goes to costs, then interest, then principal",
+      model: .init(
+        claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 22_500)],
+        payments: [
+          .init(date: day("2026-11-20"), amount: eur(50_000), claim: "A"),
+          .init(date: day("2026-12-01"), amount: eur(20_000), claim: "A"),
+        ]),
+      on: "2026-12-01", rows: ["A": (95_635, 0, 0)]),
+    Expect(
+      name: "two claims in one letter: costs once over the sum, spread by principal",
+      model: .init(
+        claims: [a, b], letters: [letter("2026-11-06", "2026-11-23", ["A", "B"], 37_500)]),
+      on: "2026-11-24", rows: ["A": (150_000, 22_500, 585), "B": (100_000, 15_000, 530)]),
+    Expect(
+      name: "one claim paid within the term: the costs over the other only",
+      model: .init(
+        claims: [a, b], letters: [letter("2026-11-06", "2026-11-23", ["A", "B"], 37_500)],
+        payments: [.init(date: day("2026-11-20"), amount: eur(100_000), claim: "B")]),
+      on: "2026-11-24", rows: ["A": (150_000, 22_500, 585), "B": (0, 0, 0)]),
+    Expect(
+      // B: € 150 costs, € 4,60 interest (46 days), € 1.000 principal; the rest is unapplied.
+      name: "a claim paid off after the deadline leaves the sum: costs recomputed",
+      model: .init(
+        claims: [a, b], letters: [letter("2026-11-06", "2026-11-23", ["A", "B"], 37_500)],
+        payments: [.init(date: day("2026-12-01"), amount: eur(200_000), claim: "B")]),
+      on: "2026-12-02", rows: ["A": (150_000, 22_500, 705), "B": (0, 0, 0)]),
+    Expect(
+      name: "a replacing letter: its term counts, costs once over the new sum",
+      model: .init(
+        claims: [a, claim("C", "2026-11-24", 50_000)],
+        letters: [
+          letter("2026-11-06", "2026-11-23", ["A"], 22_500),
+          letter("2026-12-02", "2026-12-17", ["A", "C"], 30_000),
+        ]),
+      on: "2026-12-18", rows: ["A": (150_000, 22_500, 945), "C": (50_000, 7_500, 120)]),
+    Expect(
+      name: "between a replacing letter and its deadline no costs are owed",
+      model: .init(
+        claims: [a, claim("C", "2026-11-24", 50_000)],
+        letters: [
+          letter("2026-11-06", "2026-11-23", ["A"], 22_500),
+          letter("2026-12-02", "2026-12-17", ["A", "C"], 30_000),
+        ]),
+      on: "2026-12-10", rows: ["A": (150_000, 0, 825), "C": (50_000, 0, 80)]),
+    Expect(
+      // € 1.200 without an invoice number: B (due 2 October) first, then A.
+      name: "a payment naming no claim goes to the oldest claim due",
+      model: .init(
+        claims: [a, b], payments: [.init(date: day("2026-10-20"), amount: eur(120_000))]),
+      on: "2026-10-20", rows: ["A": (130_000, 0, 60), "B": (0, 0, 0)]),
+    Expect(
+      name: "costs with VAT: the stated amount including VAT",
+      model: .init(
+        claims: [a], letters: [letter("2026-11-06", "2026-11-23", ["A"], 27_225)],
+        costsIncludeVAT: true),
+      on: "2026-11-24", rows: ["A": (150_000, 27_225, 585)]),
+  ]
+
+  @Test(arguments: cases)
+  func position(_ e: Expect) throws {
+    let p = try e.model.position(on: day(e.on), rates: Self.rates)
+    for row in p.rows {
+      let want = try #require(e.rows[row.number], "\(row.number)")
+      #expect(row.principal.cents == want.0, "\(row.number) principal")
+      #expect(row.costs.cents == want.1, "\(row.number) costs")
+      #expect(row.interest.cents == want.2, "\(row.number) interest")
+    }
+    #expect(p.costs.cents == p.rows.map(\.costs.cents).reduce(0, +))
+  }
+
+  @Test func paidBeyondEveryClaimIsUnapplied() throws {
+    let m = ConsumerClaims(
+      claims: [Self.a], payments: [.init(date: day("2026-10-20"), amount: eur(160_000))])
+    let p = try m.position(on: day("2026-10-21"), rates: Self.rates)
+    #expect(p.unapplied.cents == 10_000)
+    #expect(p.rows[0].principal.cents == 0)
+  }
+
+  @Test func differentCurrenciesAreNeverAdded() {
+    let m = ConsumerClaims(claims: [
+      Self.a,
+      .init(number: "U", due: day("2026-10-01"), principal: Money(cents: 100, currency: "USD")),
+    ])
+    #expect(throws: ConsumerClaims.ClaimsError.mixedCurrency(["EUR", "USD"])) {
+      try m.position(on: day("2026-11-01"), rates: Self.rates)
+    }
+  }
+
+  @Test func whatANewLetterListsStatesAndReplaces() throws {
+    let m = ConsumerClaims(
+      claims: [Self.a, Self.b, Self.claim("C", "2026-12-05", 50_000)],
+      letters: [Self.letter("2026-11-06", "2026-11-23", ["A", "B"], 37_500)],
+      payments: [.init(date: day("2026-11-30"), amount: eur(10_000), claim: "A")])
+    let claims = try m.claimsForLetter(on: day("2026-12-02"), rates: Self.rates)
+    #expect(claims == ["B", "A"])
+    // € 100 paid on A after the deadline went to its costs: the new letter states the rest.
+    #expect(
+      try m.costsToState(for: claims, on: day("2026-12-02"), rates: Self.rates).cents == 27_500)
+    #expect(m.replacedLetters(by: claims, on: day("2026-12-02")) == [day("2026-11-06")])
+    #expect(m.replacedLetters(by: ["C"], on: day("2026-12-02")).isEmpty)
+  }
+
+  /// Two months of nightly runs for one consumer: three invoices falling due at different
+  /// times, part payments with and without an invoice number, a resend. Each night a 14-day
+  /// letter goes out when a claim's second is due and no letter covers it yet (or the resend is
+  /// asked for); it lists every open claim past due and states the costs the model gives. The
+  /// costs claimed, in letters and in the dossier rows, never exceed the scale over the open
+  /// principal, and the rows always add up to the costs owed.
+  @Test func twoMonthsOfNightsNeverClaimMoreThanTheScale() throws {
+    let rates = InterestTable.builtIn
+    var model = ConsumerClaims(claims: [
+      Self.claim("2026-0101", "2026-10-01", 120_000),
+      Self.claim("2026-0102", "2026-10-20", 90_000),
+      Self.claim("2026-0103", "2026-11-10", 200_000),
+    ])
+    let payments: [String: ConsumerClaims.Payment] = [
+      "2026-10-25": .init(date: day("2026-10-25"), amount: eur(30_000), claim: "2026-0101"),
+      "2026-11-15": .init(date: day("2026-11-15"), amount: eur(20_000)),
+      "2026-12-04": .init(date: day("2026-12-04"), amount: eur(40_000), claim: "2026-0102"),
+      "2026-12-10": .init(date: day("2026-12-10"), amount: eur(150_000), claim: "2026-0102"),
+      "2026-12-20": .init(date: day("2026-12-20"), amount: eur(5_000)),
+    ]
+    let resendOn = day("2026-11-05")
+    var sent = 0
+    var day_ = day("2026-10-01")
+    while day_ <= day("2026-12-31") {
+      if let p = payments[day_.iso] { model.payments.append(p) }
+      let secondDue = model.claims.contains { c in
+        c.due.adding(days: 21) <= day_
+          && !model.letters.contains { $0.claims.contains(c.number) }
+          && (try? model.position(on: day_, rates: rates))?.rows.first {
+            $0.number == c.number
+          }?.principal.isZero == false
+      }
+      if secondDue || day_ == resendOn {
+        let claims = try model.claimsForLetter(on: day_, rates: rates)
+        if !claims.isEmpty {
+          let costs = try model.costsToState(for: claims, on: day_, rates: rates)
+          let open = try model.position(on: day_, rates: rates).rows
+            .filter { claims.contains($0.number) }.map(\.principal.cents).reduce(0, +)
+          #expect(costs <= CollectionCosts.wik(principal: eur(open)), "\(day_) letter")
+          model.letters.append(
+            .init(
+              date: day_, deadline: StatutoryTerms.fourteenDayDeadline(sentOn: day_),
+              claims: claims, costs: costs))
+          sent += 1
+        }
+      }
+      let p = try model.position(on: day_, rates: rates)
+      let open = p.rows.map(\.principal.cents).reduce(0, +)
+      let scale = open > 0 ? CollectionCosts.wik(principal: eur(open)).cents : 0
+      #expect(p.costs.cents <= scale, "\(day_): \(p.costs) over \(eur(open))")
+      #expect(p.costs.cents == p.rows.map(\.costs.cents).reduce(0, +))
+      // Paid and owed together never more than the scale over every claim's principal.
+      let ever = p.rows.map { $0.costs.cents + $0.costsPaid.cents }.reduce(0, +)
+      #expect(ever <= CollectionCosts.wik(principal: eur(410_000)).cents, "\(day_)")
+      let owing = p.rows.filter { $0.costs.cents > 0 }
+      if owing.count > 1 { #expect(owing.allSatisfy { $0.costs < p.costs }, "\(day_)") }
+      day_ = day_.adding(days: 1)
+    }
+    #expect(sent == 3, "a first letter, the resend, a replacing one for the third claim")
+    let end = try model.position(on: day("2026-12-31"), rates: rates)
+    #expect(end.costs.cents > 0, "the last letter's term has passed: costs are owed")
   }
 }
