@@ -28,6 +28,11 @@ public struct ConsumerClaims: Sendable, Hashable {
       self.due = due
       self.principal = principal
     }
+
+    /// The invoice as a claim: its amount (incl. VAT) is the principal.
+    public init(_ invoice: Invoice) {
+      self.init(number: invoice.number, due: invoice.due, principal: invoice.amount)
+    }
   }
 
   /// A 14-day letter that was sent (and not bounced): the claims it listed and the costs it stated.
@@ -55,6 +60,14 @@ public struct ConsumerClaims: Sendable, Hashable {
       self.date = date
       self.amount = amount
       self.claim = claim
+    }
+
+    /// What the bookkeeping already records as paid on `invoice` (its `paid`), whose day is not
+    /// known: counted on the due date, so it bears no interest and never goes to costs. Nil when
+    /// nothing was paid.
+    public static func recorded(in invoice: Invoice) -> Payment? {
+      guard invoice.paid.cents > 0 else { return nil }
+      return Payment(date: invoice.due, amount: invoice.paid, claim: invoice.number)
     }
   }
 

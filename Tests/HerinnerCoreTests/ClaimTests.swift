@@ -229,6 +229,25 @@ private func eur(_ cents: Int64) -> Money { Money(cents: cents) }
     #expect(p.costs.cents == p.rows.map(\.costs.cents).reduce(0, +))
   }
 
+  /// From the invoice file: the amount is the principal, `paid` counts from the due date.
+  @Test func fromInvoices() throws {
+    let invoice = Invoice(
+      number: "2026-0042", customer: "J. Jansen", email: "j@example.nl", kind: .consumer,
+      issued: day("2026-10-01"), due: day("2026-10-16"), amount: eur(150_000),
+      paid: eur(50_000), pdf: "f.pdf")
+    let m = ConsumerClaims(
+      claims: [.init(invoice)],
+      letters: [Self.letter("2026-11-06", "2026-11-23", ["2026-0042"], 15_000)],
+      payments: [ConsumerClaims.Payment.recorded(in: invoice)].compactMap { $0 })
+    let row = try m.position(on: day("2026-11-24"), rates: Self.rates).rows[0]
+    #expect(row.principal.cents == 100_000)
+    #expect(row.costs.cents == 15_000)
+    #expect(row.interest.cents == 390)  // 39 days on € 1.000, nothing on the € 500 paid
+    var unpaid = invoice
+    unpaid.paid = eur(0)
+    #expect(ConsumerClaims.Payment.recorded(in: unpaid) == nil)
+  }
+
   @Test func paidBeyondEveryClaimIsUnapplied() throws {
     let m = ConsumerClaims(
       claims: [Self.a], payments: [.init(date: day("2026-10-20"), amount: eur(160_000))])
