@@ -161,7 +161,7 @@ public struct ConsumerClaims: Sendable, Hashable {
   {
     let s = try simulate(through: date, rates: rates)
     let chosen = claims.indices.filter { numbers.contains(claims[$0].number) && s.open[$0] > 0 }
-    let principal = chosen.map { s.open[$0] }.reduce(0, +)
+    let principal = Self.sum(chosen.map { s.open[$0] })
     let paid = chosen.map { s.costsPaid[$0] }.reduce(0, +)
     let scale = CollectionCosts.wik(principal: money(principal), addVAT: costsIncludeVAT)
     return money(max(0, scale.cents - paid))
@@ -177,6 +177,17 @@ public struct ConsumerClaims: Sendable, Hashable {
   }
 
   func money(_ cents: Int64) -> Money { Money(cents: cents, currency: currency) }
+
+  /// Principals added without a trap on absurd amounts: past Int64 the scale's maximum applies
+  /// long before.
+  static func sum(_ values: [Int64]) -> Int64 {
+    var total: Int64 = 0
+    for v in values {
+      let (t, overflow) = total.addingReportingOverflow(v)
+      total = overflow ? Int64.max : t
+    }
+    return total
+  }
 
   // MARK: - The simulation
 
@@ -235,17 +246,18 @@ public struct ConsumerClaims: Sendable, Hashable {
       let c = model.currency
       let vat = model.costsIncludeVAT
       var lawful = CollectionCosts.wik(
-        principal: Money(cents: owing.map { base[$0] }.reduce(0, +), currency: c), addVAT: vat
+        principal: Money(cents: ConsumerClaims.sum(owing.map { base[$0] }), currency: c),
+        addVAT: vat
       ).cents
       // Never more than the letters stated.
       let stated = Set(owing.compactMap { governing[$0] }).map { model.letters[$0].costs.cents }
-      lawful = min(lawful, stated.reduce(0, +))
+      lawful = min(lawful, ConsumerClaims.sum(stated))
       // Never more, with what was paid on claims since paid off, than the scale over them all.
       let gone = everOwed.filter { open[$0] == 0 }
       if !gone.isEmpty {
         let all = CollectionCosts.wik(
           principal: Money(
-            cents: (owing + gone.sorted()).map { base[$0] }.reduce(0, +), currency: c),
+            cents: ConsumerClaims.sum((owing + gone.sorted()).map { base[$0] }), currency: c),
           addVAT: vat
         ).cents
         lawful = min(lawful, max(0, all - gone.map { costsPaid[$0] }.reduce(0, +)))
