@@ -31,10 +31,16 @@ import Testing
                 p.collectionCostsIncludeVAT = vat
                 p.businessCompensation = compensation
                 for step in [Step.first, .second] {
+                  // Several invoices each with its own reminder; one recent, one long overdue.
+                  let own =
+                    step == .second && invoices.count > 1 && vat
+                    ? ["2026-0042": d("2026-11-17"), "2026-0043": d("2026-11-20")] : [:]
                   out.append(
                     .make(
                       step: step, invoices: invoices, sender: s, policy: p,
-                      date: d("2026-12-01"), firstSentOn: step == .second ? d("2026-11-17") : nil,
+                      date: d(vat ? "2027-01-15" : "2026-12-01"),
+                      firstSentOn: step == .second && own.isEmpty ? d("2026-11-17") : nil,
+                      remindedOn: own,
                       replaces: kind == .consumer && vat ? [d("2026-11-03")] : []))
                 }
               }
