@@ -302,41 +302,41 @@ private func eur(_ cents: Int64) -> Money { Money(cents: cents) }
     ]
     let resendOn = day("2026-11-05")
     var sent = 0
-    var day_ = day("2026-10-01")
-    while day_ <= day("2026-12-31") {
-      if let p = payments[day_.iso] { model.payments.append(p) }
+    var night = day("2026-10-01")
+    while night <= day("2026-12-31") {
+      if let p = payments[night.iso] { model.payments.append(p) }
       let secondDue = model.claims.contains { c in
-        c.due.adding(days: 21) <= day_
+        c.due.adding(days: 21) <= night
           && !model.letters.contains { $0.claims.contains(c.number) }
-          && (try? model.position(on: day_, rates: rates))?.rows.first {
+          && (try? model.position(on: night, rates: rates))?.rows.first {
             $0.number == c.number
           }?.principal.isZero == false
       }
-      if secondDue || day_ == resendOn {
-        let claims = try model.claimsForLetter(on: day_, rates: rates)
+      if secondDue || night == resendOn {
+        let claims = try model.claimsForLetter(on: night, rates: rates)
         if !claims.isEmpty {
-          let costs = try model.costsToState(for: claims, on: day_, rates: rates)
-          let open = try model.position(on: day_, rates: rates).rows
+          let costs = try model.costsToState(for: claims, on: night, rates: rates)
+          let open = try model.position(on: night, rates: rates).rows
             .filter { claims.contains($0.number) }.map(\.principal.cents).reduce(0, +)
-          #expect(costs <= CollectionCosts.wik(principal: eur(open)), "\(day_) letter")
+          #expect(costs <= CollectionCosts.wik(principal: eur(open)), "\(night) letter")
           model.letters.append(
             .init(
-              date: day_, deadline: StatutoryTerms.fourteenDayDeadline(sentOn: day_),
+              date: night, deadline: StatutoryTerms.fourteenDayDeadline(sentOn: night),
               claims: claims, costs: costs))
           sent += 1
         }
       }
-      let p = try model.position(on: day_, rates: rates)
+      let p = try model.position(on: night, rates: rates)
       let open = p.rows.map(\.principal.cents).reduce(0, +)
       let scale = open > 0 ? CollectionCosts.wik(principal: eur(open)).cents : 0
-      #expect(p.costs.cents <= scale, "\(day_): \(p.costs) over \(eur(open))")
+      #expect(p.costs.cents <= scale, "\(night): \(p.costs) over \(eur(open))")
       #expect(p.costs.cents == p.rows.map(\.costs.cents).reduce(0, +))
       // Paid and owed together never more than the scale over every claim's principal.
       let ever = p.rows.map { $0.costs.cents + $0.costsPaid.cents }.reduce(0, +)
-      #expect(ever <= CollectionCosts.wik(principal: eur(410_000)).cents, "\(day_)")
+      #expect(ever <= CollectionCosts.wik(principal: eur(410_000)).cents, "\(night)")
       let owing = p.rows.filter { $0.costs.cents > 0 }
-      if owing.count > 1 { #expect(owing.allSatisfy { $0.costs < p.costs }, "\(day_)") }
-      day_ = day_.adding(days: 1)
+      if owing.count > 1 { #expect(owing.allSatisfy { $0.costs < p.costs }, "\(night)") }
+      night = night.adding(days: 1)
     }
     #expect(sent == 3, "a first letter, the resend, a replacing one for the third claim")
     let end = try model.position(on: day("2026-12-31"), rates: rates)

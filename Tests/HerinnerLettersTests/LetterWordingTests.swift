@@ -56,9 +56,9 @@ import Testing
     let t = try templates()
     for l in Self.everyLetter() {
       let r = try t.render(l)
-      let where_ = "\(l.language) \(l.kind) \(l.templateName) \(l.invoices.count)"
+      let letterKind = "\(l.language) \(l.kind) \(l.templateName) \(l.invoices.count)"
       for bad in [", ,", " ,", " .", "..", "(,", "()", ",.", "\n\n\n", " \n"] {
-        #expect(!r.text.contains(bad), "\(where_): \(bad.debugDescription)")
+        #expect(!r.text.contains(bad), "\(letterKind): \(bad.debugDescription)")
       }
       // Two spaces only where a label's value is aligned ("Bedrag:           € 12,00").
       for line in r.text.split(separator: "\n") {
@@ -66,7 +66,7 @@ import Testing
         if let colon = rest.range(of: ":  ") {
           rest = rest[colon.upperBound...].drop { $0 == " " }
         }
-        #expect(!rest.contains("  "), "\(where_): \(line)")
+        #expect(!rest.contains("  "), "\(letterKind): \(line)")
       }
       #expect(!r.subject.isEmpty)
     }
