@@ -1,4 +1,4 @@
-/// The ladder's timing and thresholds (`policy` in the config). Defaults as in CONTRACT.md.
+/// The ladder's timing and thresholds (`policy` in the config). Defaults as the README's config table lists them.
 public struct Policy: Sendable, Hashable {
   public var firstReminderDaysAfterDue = 7
   public var callDaysAfterFirst = 7

@@ -1,12 +1,13 @@
 /// herinner's own Mustache engine for the subset its letters use: variables (`{{x}}`, `{{{x}}}`,
 /// `{{&x}}`, dotted names, `.`), sections and inverted sections, comments, partials and the
 /// `{{% CONTENT_TYPE: TEXT|HTML}}` pragma. Changing delimiters, inheritance and lambdas are not
-/// supported (the template checker rejects them with file:line).
+/// supported (the parser refuses them with their line). The template checker walks the tree this
+/// parser builds: there is one tokenizer.
 ///
 /// Why not swift-mustache at render time: it looks every value up through dynamic casts and
-/// `Mirror` and splits every dotted name on every render, which was 18 % of a night's CPU
-/// (Benchmarks/RESULTS.md); and it renders partials as HTML even inside a plain-text template, so
-/// "Jansen & Zn" came out as "Jansen &amp; Zn" in the text of a letter. The parse follows the
+/// `Mirror` and splits every dotted name on every render, too slow for a night of letters; and it
+/// renders partials as HTML even inside a plain-text template, so "Jansen & Zn" came out as
+/// "Jansen &amp; Zn" in the text of a letter. The parse follows the
 /// Mustache spec's standalone-line rules the way swift-mustache 2.x does, and a differential test
 /// (TemplateEngineTests) renders every shipped template with both and compares the bytes.
 

@@ -141,7 +141,7 @@ import Testing
 }
 
 @Suite struct LetterTextTests {
-  @Test func firstReminderSaysWhatDOMAINmdAsks() throws {
+  @Test func firstReminderNamesEverythingTheDebtorNeeds() throws {
     let l = Letter.make(
       step: .first, invoices: [sampleInvoice(paid: 25_000)], sender: sender, policy: Policy(),
       date: d("2026-12-01"), firstSentOn: nil)
