@@ -75,7 +75,8 @@ let package = Package(
     .testTarget(
       name: "HerinnerLettersTests",
       dependencies: ["HerinnerLetters", .product(name: "Mustache", package: "swift-mustache")],
-      swiftSettings: settings),
+      // The golden letters are read from the source tree, not bundled.
+      exclude: ["Golden"], swiftSettings: settings),
     // Starts the real test servers (aiosmtpd, smtp-sink) for the integration tests.
     .target(name: "HerinnerTestSupport", path: "Tests/Support", swiftSettings: settings),
     .testTarget(

@@ -11,14 +11,20 @@ public enum CollectionCosts {
   ]
   public static let minimum = Money(cents: 4_000)
   public static let maximum = Money(cents: 677_500)
+  /// The VAT rate a creditor who cannot deduct VAT adds (BIK art. 2 lid 3), in percent.
+  public static let vatPercent: Int64 = 21
 
-  /// The costs over `principal` (the summed principal for several claims on one consumer,
-  /// art. 6:96 lid 7 BW). With `addVAT`, 21 % VAT on top (BIK art. 2 lid 3: only for a creditor
-  /// who cannot deduct VAT).
-  public static func wik(principal: Money, addVAT: Bool = false) -> Money {
+  /// The costs by the scale over `principal` (the summed principal for several claims on one
+  /// consumer, art. 6:96 lid 7 BW), without VAT.
+  public static func scale(principal: Money) -> Money {
+    // From € 1.000.000 the maximum applies (€ 2.775 at € 200.000 plus 0,5 % of € 800.000);
+    // returning it there also keeps the products below far from overflow.
+    guard principal.cents < 100_000_000 else {
+      return Money(cents: maximum.cents, currency: principal.currency)
+    }
     var remaining = max(principal.cents, 0)
     var lower: Int64 = 0
-    var total: Int64 = 0  // in hundredths of a cent ×10 to keep the permille exact
+    var total: Int64 = 0  // in cents × 1000, to keep the permille exact
     for band in bands where remaining > 0 {
       let width = band.upTo == Int64.max ? remaining : band.upTo - lower
       let part = min(remaining, width)
@@ -26,10 +32,71 @@ public enum CollectionCosts {
       remaining -= part
       lower = band.upTo
     }
-    // total is in cents × 1000; round half up to whole cents.
     var cents = (total + 500) / 1000
     cents = min(max(cents, minimum.cents), maximum.cents)
-    if addVAT { cents = (cents * 121 + 50) / 100 }
     return Money(cents: cents, currency: principal.currency)
+  }
+
+  /// The costs over `principal`; with `addVAT`, 21 % VAT on top (BIK art. 2 lid 3: only for a
+  /// creditor who cannot deduct VAT).
+  public static func wik(principal: Money, addVAT: Bool = false) -> Money {
+    let costs = scale(principal: principal)
+    return addVAT ? withVAT(costs) : costs
+  }
+
+  /// `costs` raised by 21 % VAT, rounded half up to the cent.
+  public static func withVAT(_ costs: Money) -> Money {
+    Money(cents: (costs.cents * (100 + vatPercent) + 50) / 100, currency: costs.currency)
+  }
+
+  /// The part of `stated` (costs with VAT added) that is the costs themselves. Exact for every
+  /// amount `withVAT` gives: a step of 1,21 cent per cent leaves no two amounts on one result.
+  public static func withoutVAT(_ stated: Money) -> Money {
+    let c = stated.cents
+    let base = (c * 100 * 2 + (100 + vatPercent)) / ((100 + vatPercent) * 2)
+    return Money(cents: base, currency: stated.currency)
+  }
+
+  /// Splits `total` over parts in proportion to `weights`, in whole cents that add up to `total`
+  /// exactly (largest remainder; ties to the earlier part). A dossier row then carries its share,
+  /// never the whole amount. All weights zero: an even split.
+  public static func allocate(_ total: Money, proportionalTo weights: [Int64]) -> [Money] {
+    guard !weights.isEmpty else { return [] }
+    var w = weights.map { max($0, 0) }
+    var sum: Int64 = 0
+    while true {
+      var overflow = false
+      sum = 0
+      for x in w {
+        let (s, o) = sum.addingReportingOverflow(x)
+        sum = s
+        overflow = overflow || o
+      }
+      if !overflow { break }
+      // Absurdly large weights: the proportions survive a common scaling down.
+      w = w.map { $0 >> 20 }
+    }
+    let t = max(total.cents, 0)
+    var shares: [Int64]
+    var remainders: [(Int, Int64)]
+    if sum == 0 {
+      shares = w.map { _ in t / Int64(w.count) }
+      remainders = w.indices.map { ($0, 0) }
+    } else {
+      shares = w.map { portion(t, $0, sum).0 }
+      remainders = w.indices.map { ($0, portion(t, w[$0], sum).1) }
+    }
+    var left = t - shares.reduce(0, +)
+    for (i, _) in remainders.sorted(by: { $0.1 > $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) })
+    where left > 0 {
+      shares[i] += 1
+      left -= 1
+    }
+    return shares.map { Money(cents: $0, currency: total.currency) }
+  }
+
+  /// (t × w) / sum as quotient and remainder, in full width: no overflow while w ≤ sum.
+  static func portion(_ t: Int64, _ w: Int64, _ sum: Int64) -> (Int64, Int64) {
+    sum.dividingFullWidth(t.multipliedFullWidth(by: w))
   }
 }

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Simple interest within each year; after each full year the accrued interest is added to the
 /// base (yearly compounding, art. 6:119 lid 2). Periods split at every rate change; day count
-/// actual/365, 366 in leap years (as the common calculators do; DOMAIN.md marks it unverified).
+/// actual/365, 366 in leap years (as the common calculators do; not verified as a rule of law).
 public struct InterestTable: Sendable, Hashable {
   public struct Rate: Sendable, Hashable {
     public var from: CalendarDate
@@ -23,7 +23,7 @@ public struct InterestTable: Sendable, Hashable {
 
   public init(rates: [Rate]) { self.rates = rates.sorted { $0.from < $1.from } }
 
-  /// The table DOMAIN.md gives (Staatscourant publications; 2026-01-01 commercial unverified:
+  /// The published rates (Staatscourant; 2026-01-01 commercial unverified:
   /// ECB rate + 8 points). Users update it through `interest.ratesFile` without a rebuild.
   public static let builtIn = InterestTable(rates: [
     .init(from: d(2020, 1, 1), consumer: 2, commercial: 8),

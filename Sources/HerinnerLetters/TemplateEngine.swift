@@ -1,12 +1,13 @@
 /// herinner's own Mustache engine for the subset its letters use: variables (`{{x}}`, `{{{x}}}`,
 /// `{{&x}}`, dotted names, `.`), sections and inverted sections, comments, partials and the
 /// `{{% CONTENT_TYPE: TEXT|HTML}}` pragma. Changing delimiters, inheritance and lambdas are not
-/// supported (the template checker rejects them with file:line).
+/// supported (the parser refuses them with their line). The template checker walks the tree this
+/// parser builds: there is one tokenizer.
 ///
 /// Why not swift-mustache at render time: it looks every value up through dynamic casts and
-/// `Mirror` and splits every dotted name on every render, which was 18 % of a night's CPU
-/// (Benchmarks/RESULTS.md); and it renders partials as HTML even inside a plain-text template, so
-/// "Jansen & Zn" came out as "Jansen &amp; Zn" in the text of a letter. The parse follows the
+/// `Mirror` and splits every dotted name on every render, too slow for a night of letters; and it
+/// renders partials as HTML even inside a plain-text template, so "Jansen & Zn" came out as
+/// "Jansen &amp; Zn" in the text of a letter. The parse follows the
 /// Mustache spec's standalone-line rules the way swift-mustache 2.x does, and a differential test
 /// (TemplateEngineTests) renders every shipped template with both and compares the bytes.
 
@@ -33,9 +34,10 @@ struct TemplateSyntaxError: Error, Sendable {
 struct CompiledTemplate: Sendable {
   indirect enum Node: Sendable {
     case text(String)
-    case variable([String], escaped: Bool)
-    case section([String], inverted: Bool, [Node])
-    case partial(String, indentation: String?)
+    /// Tags carry the line they start on, so that the template checker can name it.
+    case variable([String], escaped: Bool, line: Int)
+    case section([String], inverted: Bool, [Node], line: Int)
+    case partial(String, indentation: String?, line: Int)
     case contentType(html: Bool)
   }
 
@@ -43,7 +45,7 @@ struct CompiledTemplate: Sendable {
 
   init(_ source: String) throws(TemplateSyntaxError) {
     var parser = Parser(source)
-    nodes = try parser.parse(section: nil, newLine: true)
+    nodes = try parser.parse(section: nil, openedOn: 1, newLine: true)
   }
 
   /// The parse, after swift-mustache's `MustacheTemplate.parse` (standalone tags remove their
@@ -51,19 +53,32 @@ struct CompiledTemplate: Sendable {
   struct Parser {
     let c: [Character]
     var i = 0
+    /// Offsets of the newline characters, for line numbers.
+    let newlines: [Int]
 
-    init(_ s: String) { c = Array(s) }
+    init(_ s: String) {
+      let chars = Array(s)
+      c = chars
+      newlines = chars.indices.filter { chars[$0].isNewline }
+    }
 
     var atEnd: Bool { i >= c.count }
     var current: Character { atEnd ? "\0" : c[i] }
-    var line: Int {
-      var n = 1
-      for ch in c[0..<min(i, c.count)] where ch.isNewline { n += 1 }
-      return n
+    /// The line of offset `i` (1-based): one more than the newlines before it.
+    var line: Int { line(at: i) }
+
+    func line(at offset: Int) -> Int {
+      var lo = 0
+      var hi = newlines.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if newlines[mid] < offset { lo = mid + 1 } else { hi = mid }
+      }
+      return lo + 1
     }
 
-    func fail(_ message: String) -> TemplateSyntaxError {
-      TemplateSyntaxError(line: line, message: message)
+    func fail(_ message: String, line: Int? = nil) -> TemplateSyntaxError {
+      TemplateSyntaxError(line: line ?? self.line, message: message)
     }
 
     mutating func readWhile(_ keep: (Character) -> Bool) -> String {
@@ -132,8 +147,8 @@ struct CompiledTemplate: Sendable {
       name == "." ? ["."] : name.split(separator: ".").map(String.init)
     }
 
-    mutating func parse(section: String?, newLine initial: Bool) throws(TemplateSyntaxError)
-      -> [Node]
+    mutating func parse(section: String?, openedOn: Int, newLine initial: Bool)
+      throws(TemplateSyntaxError) -> [Node]
     {
       var nodes: [Node] = []
       var newLine = initial
@@ -154,6 +169,7 @@ struct CompiledTemplate: Sendable {
         }
         guard tag else { break }
         if atEnd { throw fail("unclosed tag") }
+        let tagLine = line
         var setNewLine = false
         let sigil = current
         switch sigil {
@@ -166,8 +182,8 @@ struct CompiledTemplate: Sendable {
             nodes.append(.text(ws))
             ws = ""
           }
-          let body = try parse(section: n, newLine: setNewLine)
-          nodes.append(.section(Self.path(n), inverted: sigil == "^", body))
+          let body = try parse(section: n, openedOn: tagLine, newLine: setNewLine)
+          nodes.append(.section(Self.path(n), inverted: sigil == "^", body, line: tagLine))
         case "/":
           i += 1
           let n = try name()
@@ -198,7 +214,7 @@ struct CompiledTemplate: Sendable {
           i += 1
           let n = try name()
           if sigil == "{" && !read("}") { throw fail("{{{ closed without }}}") }
-          nodes.append(.variable(Self.path(n), escaped: false))
+          nodes.append(.variable(Self.path(n), escaped: false, line: tagLine))
         case ">":
           i += 1
           _ = readWhile(\.isWhitespace)
@@ -206,9 +222,9 @@ struct CompiledTemplate: Sendable {
           if !ws.isEmpty { nodes.append(.text(ws)) }
           if standalone(newLine) {
             setNewLine = true
-            nodes.append(.partial(n, indentation: ws))
+            nodes.append(.partial(n, indentation: ws, line: tagLine))
           } else {
-            nodes.append(.partial(n, indentation: nil))
+            nodes.append(.partial(n, indentation: nil, line: tagLine))
           }
           ws = ""
         case "%":
@@ -236,11 +252,11 @@ struct CompiledTemplate: Sendable {
             nodes.append(.text(ws))
             ws = ""
           }
-          nodes.append(.variable(Self.path(try name()), escaped: true))
+          nodes.append(.variable(Self.path(try name()), escaped: true, line: tagLine))
         }
         newLine = setNewLine
       }
-      if let section { throw fail("section \"\(section)\" is never closed") }
+      if let section { throw fail("section \"\(section)\" is never closed", line: openedOn) }
       return nodes
     }
   }
@@ -284,7 +300,7 @@ struct TemplateRenderer {
     switch node {
     case .text(let t):
       return t
-    case .variable(let path, let escaped):
+    case .variable(let path, let escaped, _):
       guard let v = lookup(path, context.stack) else { return "" }
       let s: String
       switch v {
@@ -293,7 +309,7 @@ struct TemplateRenderer {
       case .object, .list: return ""  // the checker refuses these as variables
       }
       return escaped && context.html ? Self.htmlEscape(s) : s
-    case .section(let path, let inverted, let body):
+    case .section(let path, let inverted, let body, _):
       let v = lookup(path, context.stack)
       if inverted {
         switch v {
@@ -319,7 +335,7 @@ struct TemplateRenderer {
         inner.stack.append(value)
         return render(body, inner)
       }
-    case .partial(let name, let indentation):
+    case .partial(let name, let indentation, _):
       guard let p = partials[name] else { return "" }
       var inner = context
       if let indentation { inner.indentation = (context.indentation ?? "") + indentation }

@@ -22,22 +22,30 @@ enum LetterSchema {
   static let invoice: SchemaNode = .object(
     [
       "number": .text(optional: false), "issued": .text(optional: false),
-      "due": .text(optional: false),
+      "due": .text(optional: false), "interestFrom": .text(optional: false),
       "amount": .text(optional: false), "paid": .text(optional: false),
       "outstanding": .text(optional: false),
       "partlyPaid": .flag, "reference": .text(optional: true), "pdf": .text(optional: false),
+      "remindedOn": .text(optional: true),
     ], optional: false)
 
   static let root: [String: SchemaNode] = [
     "salutation": .text(optional: false), "customer": .text(optional: false),
     "contact": .text(optional: true),
     "numbers": .text(optional: false), "count": .text(optional: false),
-    "total": .text(optional: false),
+    "total": .text(optional: false), "amountDue": .text(optional: false),
     "deadline": .text(optional: false), "termDays": .text(optional: false),
     "date": .text(optional: false),
-    "firstSentOn": .text(optional: true), "costs": .text(optional: true),
-    "totalWithCosts": .text(optional: true),
-    "paymentReference": .text(optional: false), "single": .flag, "multiple": .flag,
+    "daysOverdue": .text(optional: false), "longOverdue": .flag, "recentlyOverdue": .flag,
+    "firstSentOn": .text(optional: true), "remindersPerInvoice": .flag,
+    "costs": .text(optional: true), "costsBeforeVAT": .text(optional: true),
+    "costsVAT": .text(optional: true), "vatPercent": .text(optional: false),
+    "totalWithCosts": .text(optional: true), "minimumCosts": .text(optional: false),
+    "claimCompensation": .flag, "waiveCompensation": .flag,
+    "replaces": .text(optional: true), "replacing": .flag, "replacesSeveral": .flag,
+    "paymentReference": .text(optional: false), "structuredReference": .text(optional: true),
+    "paymentDescription": .text(optional: true),
+    "single": .flag, "multiple": .flag,
     "consumer": .flag,
     "business": .flag, "resend": .flag, "partlyPaid": .flag, "costsIncludeVAT": .flag,
     "invoice": invoice, "invoices": .list(invoice),
@@ -54,9 +62,16 @@ enum LetterSchema {
       ], optional: false),
   ]
 
+  /// Optional values that are always present together: a section on the key guards the others.
+  static let presentWith: [String: [String]] = [
+    "costs": ["costsBeforeVAT", "totalWithCosts"],
+    "costsVAT": ["costs", "costsBeforeVAT", "totalWithCosts"],
+  ]
+
   /// Last components of optional paths: a miss on these at the root is a guarded section.
   static let optionalLeaves: Set<String> = [
-    "contact", "firstSentOn", "costs", "totalWithCosts", "reference",
+    "contact", "firstSentOn", "costs", "costsBeforeVAT", "costsVAT", "totalWithCosts",
+    "reference", "remindedOn", "replaces", "structuredReference", "paymentDescription",
     "phone", "bic", "kvk", "btw", "website", "signature",
   ]
 }
@@ -70,10 +85,13 @@ public struct TemplateError: Error, Sendable, CustomStringConvertible {
   public var problem: Problem { Problem(file: file, line: line, message: message) }
 }
 
-/// Checks a template's tags against the schema, statically, with line numbers.
+/// Checks a parsed template's tags against the schema, with their lines. It walks the tree the
+/// engine itself parsed (`CompiledTemplate`), so what it accepts is exactly what renders.
 struct TemplateChecker {
   let file: String
-  let partials: [String: String]
+  let partials: [String: CompiledTemplate]
+  /// Partials that did not parse (already reported): not reported again as unknown.
+  let brokenPartials: Set<String>
   var errors: [TemplateError] = []
 
   struct Scope {
@@ -81,126 +99,70 @@ struct TemplateChecker {
     var path: String
   }
 
-  mutating func check(_ text: String) {
+  mutating func check(_ template: CompiledTemplate) {
     check(
-      text, scopes: [Scope(node: .object(LetterSchema.root, optional: false), path: "")],
+      template.nodes,
+      scopes: [Scope(node: .object(LetterSchema.root, optional: false), path: "")],
       guards: [], depth: 0, file: file)
   }
 
   mutating func check(
-    _ text: String, scopes initial: [Scope], guards initialGuards: [String], depth: Int,
-    file: String
+    _ nodes: [CompiledTemplate.Node], scopes: [Scope], guards: [String], depth: Int, file: String
   ) {
-    var scopes = initial
-    var guards = initialGuards
-    var open: [(name: String, line: Int, pushedScope: Bool, pushedGuard: Bool)] = []
-    let chars = Array(text.unicodeScalars)
-    var i = 0
-    var line = 1
     func fail(_ m: String, _ l: Int) {
       errors.append(TemplateError(file: file, line: l, message: m))
     }
-    while i < chars.count {
-      if chars[i] == "\n" { line += 1 }
-      guard chars[i] == "{", i + 1 < chars.count, chars[i + 1] == "{" else {
-        i += 1
+    for node in nodes {
+      switch node {
+      case .text, .contentType:
         continue
-      }
-      let tagLine = line
-      let triple = i + 2 < chars.count && chars[i + 2] == "{"
-      let closer: [Unicode.Scalar] = triple ? ["}", "}", "}"] : ["}", "}"]
-      var j = i + (triple ? 3 : 2)
-      var found = false
-      while j + closer.count <= chars.count {
-        if Array(chars[j..<j + closer.count]) == closer {
-          found = true
-          break
-        }
-        j += 1
-      }
-      guard found else {
-        fail("unclosed tag", tagLine)
-        return
-      }
-      var content = String(String.UnicodeScalarView(chars[(i + (triple ? 3 : 2))..<j]))
-      for ch in content where ch == "\n" { line += 1 }
-      i = j + closer.count
-      content = content.trimmingCharacters(in: .whitespaces)
-      guard let sigil = content.first else {
-        fail("empty tag", tagLine)
-        continue
-      }
-      let rest = content.dropFirst().trimmingCharacters(in: .whitespaces)
-      switch triple ? "&" : sigil {
-      case "!", "%":
-        continue
-      case "=":
-        fail("changing delimiters is not supported", tagLine)
-      case "$", "<":
-        fail("template inheritance blocks are not supported", tagLine)
-      case ">":
-        guard let body = partials[rest] else {
-          fail("unknown partial \"\(rest)\"", tagLine)
+      case .partial(let name, _, let line):
+        guard let body = partials[name] else {
+          if !brokenPartials.contains(name) { fail("unknown partial \"\(name)\"", line) }
           continue
         }
         if depth > 8 {
-          fail("partials nest too deeply", tagLine)
+          fail("partials nest too deeply", line)
           continue
         }
         check(
-          body, scopes: scopes, guards: guards, depth: depth + 1,
-          file: "partial \(rest) (from \(file):\(tagLine))")
-      case "#", "^":
-        let resolved = resolve(String(rest), scopes)
-        guard let (node, path) = resolved else {
-          fail("unknown section \"\(rest)\"", tagLine)
-          open.append((String(rest), tagLine, false, false))
-          continue
-        }
-        var pushedScope = false
-        var pushedGuard = false
-        if sigil == "#" {
-          switch node {
-          case .list(let item):
-            scopes.append(Scope(node: item, path: path))
-            pushedScope = true
-          case .object:
-            scopes.append(Scope(node: node, path: path))
-            pushedScope = true
-          default: break
+          body.nodes, scopes: scopes, guards: guards, depth: depth + 1,
+          file: "partial \(name) (from \(file):\(line))")
+      case .section(let path, let inverted, let body, let line):
+        let name = path.joined(separator: ".")
+        var inner = scopes
+        var innerGuards = guards
+        if let (node, full) = resolve(name, scopes) {
+          if !inverted {
+            switch node {
+            case .list(let item): inner.append(Scope(node: item, path: full))
+            case .object: inner.append(Scope(node: node, path: full))
+            default: break
+            }
+            innerGuards.append(full)
+            innerGuards += LetterSchema.presentWith[full] ?? []
           }
-          guards.append(path)
-          pushedGuard = true
+        } else if name != "." {
+          fail("unknown section \"\(name)\"", line)
         }
-        open.append((String(rest), tagLine, pushedScope, pushedGuard))
-      case "/":
-        guard let last = open.popLast() else {
-          fail("closing \"\(rest)\" that was never opened", tagLine)
-          continue
-        }
-        if last.name != rest {
-          fail("closing \"\(rest)\" but \"\(last.name)\" (line \(last.line)) is open", tagLine)
-        }
-        if last.pushedScope { scopes.removeLast() }
-        if last.pushedGuard { guards.removeLast() }
-      default:
-        let name = sigil == "&" ? String(rest) : content
+        check(body, scopes: inner, guards: innerGuards, depth: depth, file: file)
+      case .variable(let path, _, let line):
+        let name = path.joined(separator: ".")
         if name == "." { continue }
-        guard let (node, path) = resolve(name, scopes) else {
-          fail("unknown variable \"\(name)\"", tagLine)
+        guard let (node, full) = resolve(name, scopes) else {
+          fail("unknown variable \"\(name)\"", line)
           continue
         }
         switch node {
-        case .list, .object: fail("\"\(name)\" is a list or object: use it as a section", tagLine)
-        case .flag: fail("\"\(name)\" is a yes/no flag: use it as a section", tagLine)
+        case .list, .object: fail("\"\(name)\" is a list or object: use it as a section", line)
+        case .flag: fail("\"\(name)\" is a yes/no flag: use it as a section", line)
         case .text(let optional):
-          if optional && !guards.contains(path) {
-            fail("\"\(name)\" may be absent: use it inside {{#\(name)}}…{{/\(name)}}", tagLine)
+          if optional && !guards.contains(full) {
+            fail("\"\(name)\" may be absent: use it inside {{#\(name)}}…{{/\(name)}}", line)
           }
         }
       }
     }
-    for o in open { fail("section \"\(o.name)\" is never closed", o.line) }
   }
 
   /// The schema node and full path `name` refers to, searching scopes innermost first.
@@ -264,60 +226,68 @@ public struct TemplateSet: Sendable {
           problems.append(Problem(file: path, message: "cannot read the template (UTF-8 expected)"))
           continue
         }
-        texts[String(f.dropLast(".mustache".count))] = s
+        texts[String(f.dropLast(".mustache".count))] = normalizedLineEnds(s)
       }
       let mainFiles = Set(names.flatMap { ["\($0).txt", "\($0).html"] })
-      var partials: [String: String] = [:]
-      for (k, v) in texts where !mainFiles.contains(k) { partials[k] = v }
       var compiled: [String: CompiledTemplate] = [:]
-      for (name, body) in partials {
+      var broken: Set<String> = []
+      for (name, body) in texts.sorted(by: { $0.key < $1.key }) where !mainFiles.contains(name) {
         do { compiled[name] = try CompiledTemplate(body) } catch {
+          broken.insert(name)
           problems.append(
             Problem(
               file: (dir as NSString).appendingPathComponent(name + ".mustache"), line: error.line,
-              message: "syntax: \(error.message)"))
+              message: error.message))
         }
       }
       set.partials[lang] = compiled
+      /// Parses and checks one main template; nil (with its problems noted) when it is not usable.
+      func checked(_ body: String, file: String) -> CompiledTemplate? {
+        let template: CompiledTemplate
+        do { template = try CompiledTemplate(body) } catch {
+          problems.append(Problem(file: file, line: error.line, message: error.message))
+          return nil
+        }
+        var checker = TemplateChecker(file: file, partials: compiled, brokenPartials: broken)
+        checker.check(template)
+        problems += checker.errors.map(\.problem)
+        return checker.errors.isEmpty ? template : nil
+      }
       for name in names {
         let textFile = (dir as NSString).appendingPathComponent("\(name).txt.mustache")
         guard let text = texts["\(name).txt"] else {
           problems.append(Problem(file: textFile, message: "missing template"))
           continue
         }
-        var checker = TemplateChecker(file: textFile, partials: partials)
-        checker.check(text)
+        var usable = true
         let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
         if !firstLine.hasPrefix("Subject:") {
-          checker.errors.append(
-            TemplateError(file: textFile, line: 1, message: "the first line must be \"Subject: …\"")
-          )
-        }
-        var html: CompiledTemplate? = nil
-        let htmlFile = (dir as NSString).appendingPathComponent("\(name).html.mustache")
-        if let h = texts["\(name).html"] {
-          var hc = TemplateChecker(file: htmlFile, partials: partials)
-          hc.check(h)
-          checker.errors += hc.errors
-          do { html = try CompiledTemplate(h) } catch {
-            checker.errors.append(
-              TemplateError(file: htmlFile, line: error.line, message: "syntax: \(error.message)"))
-          }
-        }
-        problems += checker.errors.map(\.problem)
-        do {
-          let t = try CompiledTemplate(text)
-          if checker.errors.isEmpty {
-            set.templates["\(lang.rawValue)/\(name)"] = Pair(text: t, html: html, file: textFile)
-          }
-        } catch {
           problems.append(
-            Problem(file: textFile, line: error.line, message: "syntax: \(error.message)"))
+            Problem(file: textFile, line: 1, message: "the first line must be \"Subject: …\""))
+          usable = false
+        }
+        let t = checked(text, file: textFile)
+        var html: CompiledTemplate? = nil
+        if let h = texts["\(name).html"] {
+          html = checked(h, file: (dir as NSString).appendingPathComponent("\(name).html.mustache"))
+          if html == nil { usable = false }
+        }
+        if let t, usable {
+          set.templates["\(lang.rawValue)/\(name)"] = Pair(text: t, html: html, file: textFile)
         }
       }
     }
     if !problems.isEmpty { throw Problems(problems) }
     return set
+  }
+
+  /// Templates saved on Windows (CRLF), by an old Mac editor (CR) or with a UTF-8 BOM read as
+  /// if saved with LF: the letter is the same, and the MIME composer writes CRLF itself.
+  static func normalizedLineEnds(_ text: String) -> String {
+    var s = text
+    if s.hasPrefix("\u{FEFF}") { s.removeFirst() }
+    guard s.utf8.contains(0x0D) else { return s }
+    return s.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
   }
 
   /// Renders `letter`; throws if any variable found no value (never a hole in an email).
@@ -359,10 +329,13 @@ enum LetterContext {
     func invoice(_ i: Invoice) -> TemplateValue {
       var v: [String: TemplateValue] = [
         "number": .text(i.number), "issued": date(i.issued), "due": date(i.due),
+        // Interest runs from the day after the due date (art. 6:119 lid 1, 6:119a lid 1 BW).
+        "interestFrom": date(i.due.adding(days: 1)),
         "amount": money(i.amount), "paid": money(i.paid), "outstanding": money(i.outstanding),
         "partlyPaid": .flag(i.paid.cents > 0), "pdf": .text((i.pdf as NSString).lastPathComponent),
       ]
       if let r = i.reference { v["reference"] = .text(r) }
+      if let r = l.remindedOn[i.number] { v["remindedOn"] = date(r) }
       return .object(v)
     }
     let s = l.sender
@@ -372,20 +345,31 @@ enum LetterContext {
       "accountHolder": .text(s.accountHolder),
       "address": .list(s.address.map { .object(["line": .text($0)]) }),
     ]
+    let phone = s.phone.map { lang == .en ? Letter.internationalPhone($0) : $0 }
     for (k, v) in [
-      ("phone", s.phone), ("bic", s.bic), ("kvk", s.kvk), ("btw", s.btw), ("website", s.website),
+      ("phone", phone), ("bic", s.bic), ("kvk", s.kvk), ("btw", s.btw), ("website", s.website),
       ("signature", s.signature),
     ] {
       if let v, !v.isEmpty { company[k] = .text(v) }
     }
+    let multiple = l.invoices.count > 1
     var v: [String: TemplateValue] = [
       "salutation": .text(l.salutation), "customer": .text(l.first.customer),
       "numbers": .text(l.numbersText), "count": .text(String(l.invoices.count)),
-      "total": money(l.total), "deadline": date(l.deadline), "termDays": .text(String(l.termDays)),
+      "total": money(l.total), "amountDue": money(l.amountDue),
+      "deadline": date(l.deadline), "termDays": .text(String(l.termDays)),
       "date": date(l.date),
-      "paymentReference": .text(
-        l.invoices.count == 1 ? (l.first.reference ?? l.first.number) : l.numbersText),
-      "single": .flag(l.invoices.count == 1), "multiple": .flag(l.invoices.count > 1),
+      "daysOverdue": .text(String(l.daysOverdue)), "longOverdue": .flag(l.isLongOverdue),
+      "recentlyOverdue": .flag(!l.isLongOverdue),
+      "remindersPerInvoice": .flag(multiple && !l.remindedOn.isEmpty),
+      "vatPercent": .text(String(CollectionCosts.vatPercent)),
+      "minimumCosts": money(
+        Money(cents: CollectionCosts.minimum.cents, currency: l.first.currency)),
+      "claimCompensation": .flag(l.claimsCompensation),
+      "waiveCompensation": .flag(!l.claimsCompensation),
+      "replacing": .flag(!l.replaces.isEmpty), "replacesSeveral": .flag(l.replaces.count > 1),
+      "paymentReference": .text(l.structuredReference ?? l.paymentDescription ?? l.first.number),
+      "single": .flag(!multiple), "multiple": .flag(multiple),
       "consumer": .flag(l.kind == .consumer), "business": .flag(l.kind == .business),
       "resend": .flag(l.isResend),
       "partlyPaid": .flag(l.invoices.contains { $0.paid.cents > 0 }),
@@ -395,9 +379,16 @@ enum LetterContext {
     ]
     if let c = l.first.contact, !c.isEmpty { v["contact"] = .text(c) }
     if let f = l.firstSentOn { v["firstSentOn"] = date(f) }
+    if let r = l.structuredReference { v["structuredReference"] = .text(r) }
+    if let d = l.paymentDescription { v["paymentDescription"] = .text(d) }
+    if !l.replaces.isEmpty {
+      v["replaces"] = .text(Letter.list(l.replaces.map { $0.formatted(language: lang) }, lang))
+    }
     if let c = l.costs {
       v["costs"] = money(c)
       v["totalWithCosts"] = money(l.total + c)
+      if let b = l.costsBeforeVAT { v["costsBeforeVAT"] = money(b) }
+      if let t = l.costsVAT { v["costsVAT"] = money(t) }
     }
     return .object(v)
   }

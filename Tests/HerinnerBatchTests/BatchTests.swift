@@ -95,7 +95,7 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
     ) { _, _ in [] }
     let second = plan.messages.first { $0.step == .second }
     #expect(second?.recorded == ["A2"])
-    #expect(second?.letter.invoices.map(\.number) == ["A2", "A1"])
+    #expect(second?.letter.invoices.map(\.number) == ["A1", "A2"])
     #expect(second?.letter.costs?.cents == 42_500)
   }
 

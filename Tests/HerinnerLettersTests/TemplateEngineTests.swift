@@ -76,31 +76,8 @@ import Testing
   /// Every shipped template, with letters that take every branch: the bytes match the reference
   /// (values without HTML specials: swift-mustache escapes them in text partials, see below).
   @Test func everyShippedTemplateRendersAsTheReferenceDoes() throws {
-    var bare = sender
-    bare.phone = nil
-    bare.bic = nil
-    bare.signature = nil
-    bare.kvk = nil
-    var letters: [Letter] = []
-    for language in [Language.nl, .en] {
-      for kind in [CustomerKind.business, .consumer] {
-        for s in [sender, bare] {
-          let one = [sampleInvoice(kind: kind, paid: 0, contact: nil, language: language)]
-          let two = [
-            sampleInvoice("2026-0042", kind: kind, paid: 25_000, language: language),
-            sampleInvoice("2026-0043", kind: kind, amount: 99_95, language: language),
-          ]
-          for invoices in [one, two] {
-            for step in [Step.first, .second] {
-              letters.append(
-                Letter.make(
-                  step: step, invoices: invoices, sender: s, policy: Policy(),
-                  date: d("2026-12-01"), firstSentOn: step == .second ? d("2026-11-17") : nil))
-            }
-          }
-        }
-      }
-    }
+    // Every step, kind, language, VAT, compensation policy, replacing letter and opening.
+    let letters = LetterWordingTests.everyLetter()
     let folder = repoRoot + "/Templates"
     var compared = 0
     for l in letters {
@@ -123,7 +100,7 @@ import Testing
         compared += 1
       }
     }
-    #expect(compared >= 40)  // 32 text letters and the 8 first reminders with HTML
+    #expect(compared >= 160)  // 128 text letters and the 32 first reminders with HTML
   }
 
   /// Where herinner deliberately differs: swift-mustache renders a partial as HTML even inside a
@@ -137,14 +114,14 @@ import Testing
       step: .first, invoices: [sampleInvoice()], sender: s, policy: Policy(),
       date: d("2026-12-01"), firstSentOn: nil)
     let r = try templates().render(l)
-    #expect(r.text.contains("T.n.v.:         Jansen & Zn\n"))
+    #expect(r.text.contains("T.n.v.:           Jansen & Zn\n"))
     #expect(r.text.contains("\nJansen & Zn <Bakkers>\n"))
     #expect(!r.text.contains("&amp;"))
     #expect(r.html?.contains("Jansen &amp; Zn &lt;Bakkers&gt;") == true)
   }
 
   @Test(arguments: [
-    ("a\n{{#x}}\nb\n", 4, "never closed"), ("{{/x}}", 1, "never opened"),
+    ("a\n{{#x}}\nb\n", 2, "\"x\" is never closed"), ("{{/x}}", 1, "never opened"),
     ("a\n\n{{#x}}{{/y}}", 3, "\"x\" is open"), ("{{=<% %>=}}", 1, "delimiters"),
     ("{{upper(name)}}", 1, "transforms"), ("x {{! open", 1, "unclosed comment"),
   ])
