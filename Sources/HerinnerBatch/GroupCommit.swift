@@ -172,7 +172,8 @@ struct GroupCommit {
   mutating func messageStarted(_ key: String) -> [Action] {
     queued -= 1
     onWire.insert(key)
-    return []
+    // Room in the queue: the held group may be recorded now.
+    return pump()
   }
 
   /// Messages that no connection will try: withdrawn after a stop, or not journaled as started.
