@@ -8,6 +8,8 @@ import Synchronization
 /// Order matters: `recording` returns before the group's commit starts, `started` before the
 /// first byte of the message's transaction goes to a server.
 public protocol DeliveryJournal: Sendable {
+  /// The message's bytes were written to the archive at `path` (not yet recorded).
+  func archived(_ messageKey: String, path: String) throws
   /// These messages are about to be recorded as `sending` by this run.
   func recording(_ messageKeys: [String]) throws
   /// The message is about to be handed to a server. When this throws, it must not be sent.
@@ -30,6 +32,7 @@ public protocol JournalStore {
 /// A journal that notes nothing: every interrupted delivery is `unknown` at recovery.
 public struct NoJournal: DeliveryJournal {
   public init() {}
+  public func archived(_ messageKey: String, path: String) {}
   public func recording(_ messageKeys: [String]) {}
   public func started(_ messageKey: String) {}
   public func answered(_ messageKey: String, state: DeliveryState, code: Int?, reply: String) {}
@@ -53,6 +56,8 @@ public struct JournalContents: Sendable, Equatable {
   public var recorded: Set<String> = []
   public var started: Set<String> = []
   public var answered: [String: JournalAnswer] = [:]
+  /// Archive files written, by message key.
+  public var archived: [String: String] = [:]
   public init(bootID: String) { self.bootID = bootID }
 }
 
@@ -63,6 +68,7 @@ public enum JournalFormat {
   static let magic = "herinner-journal 1"
 
   public static func header(bootID: String) -> [UInt8] { line([magic, bootID]) }
+  public static func archived(_ key: String, _ path: String) -> [UInt8] { line(["W", key, path]) }
   public static func recording(_ key: String) -> [UInt8] { line(["R", key]) }
   public static func started(_ key: String) -> [UInt8] { line(["S", key]) }
   public static func answered(_ key: String, _ a: JournalAnswer) -> [UInt8] {
@@ -81,6 +87,7 @@ public enum JournalFormat {
     for raw in lines.dropFirst() {
       guard let f = fields(raw), let kind = f.first else { return nil }
       switch (kind, f.count) {
+      case ("W", 3): c.archived[f[1]] = f[2]
       case ("R", 2): c.recorded.insert(f[1])
       case ("S", 2): c.started.insert(f[1])
       case ("A", 5):
@@ -175,6 +182,9 @@ public final class MemoryJournal: DeliveryJournal, JournalStore, Sendable {
     bytes.withLock { $0 = ($0 ?? []) + b }
   }
 
+  public func archived(_ messageKey: String, path: String) throws {
+    try append(JournalFormat.archived(messageKey, path))
+  }
   public func recording(_ messageKeys: [String]) throws {
     try append(messageKeys.flatMap(JournalFormat.recording))
   }

@@ -78,6 +78,9 @@ final class FileJournal: DeliveryJournal {
     }
   }
 
+  func archived(_ messageKey: String, path: String) throws {
+    try write(JournalFormat.archived(messageKey, path))
+  }
   func recording(_ messageKeys: [String]) throws {
     try write(messageKeys.flatMap(JournalFormat.recording))
   }

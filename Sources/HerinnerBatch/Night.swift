@@ -141,7 +141,7 @@ public final class NightRunner {
     let threads = DispatchGroup()
 
     let renderer = Renderer(
-      builder: builder, archive: archive, messages: messages, resend: resend,
+      builder: builder, archive: archive, journal: journal, messages: messages, resend: resend,
       recipientsOverride: recipientsOverride)
     threads.enter()
     Thread.detachNewThread {
@@ -246,6 +246,7 @@ public final class NightRunner {
 struct Renderer: Sendable {
   let builder: MessageBuilder
   let archive: @Sendable (String, [UInt8]) throws -> String
+  let journal: any DeliveryJournal
   let messages: [PlannedMessage]
   let resend: Bool
   let recipientsOverride: [String]?
@@ -297,8 +298,12 @@ struct Renderer: Sendable {
     } catch {
       return .archiveFailed(error)
     }
+    let key = String(b.message.messageID.dropFirst().dropLast())
+    // So that a recovery can remove the file if the run dies before recording it. A failed note
+    // leaves at most a stray file; the failure itself shows at `started`.
+    try? journal.archived(key, path: path)
     let attempt = NewAttempt(
-      messageKey: String(b.message.messageID.dropFirst().dropLast()), invoices: m.numbers,
+      messageKey: key, invoices: m.numbers,
       step: m.step, isResend: resend, runDate: letter.date, deadline: letter.deadline,
       costs: letter.costs?.cents, recipients: recipients, messageID: b.message.messageID,
       inReplyTo: m.inReplyTo, archivePath: path)

@@ -9,11 +9,14 @@ public struct RecoveryPlan: Sendable, Equatable {
   public var finish: [(InterruptedDelivery, JournalAnswer)] = []
   /// May have reached the server: `unknown`, for a person to decide.
   public var unknown: [InterruptedDelivery] = []
+  /// Archive files of messages that were rendered but never started and are not `sending`
+  /// (the run stopped before it recorded them).
+  public var strayArchives: [String] = []
 
   public init() {}
 
   public static func == (a: RecoveryPlan, b: RecoveryPlan) -> Bool {
-    a.abandon == b.abandon && a.unknown == b.unknown
+    a.abandon == b.abandon && a.unknown == b.unknown && a.strayArchives == b.strayArchives
       && a.finish.map(\.0) == b.finish.map(\.0) && a.finish.map(\.1) == b.finish.map(\.1)
   }
 
@@ -43,6 +46,14 @@ public struct RecoveryPlan: Sendable, Equatable {
         plan.abandon.append(d)
       }
     }
+    if let j = trusted {
+      // Never started and not `sending`: never recorded, or removed by the run itself; either
+      // way the file is no proof of anything.
+      let interruptedKeys = Set(interrupted.map(\.messageKey))
+      plan.strayArchives = j.archived.filter { key, _ in
+        !j.started.contains(key) && !interruptedKeys.contains(key)
+      }.map(\.value).sorted()
+    }
     return plan
   }
 
@@ -63,7 +74,7 @@ public struct RecoveryPlan: Sendable, Equatable {
 
   /// Archive files of messages that never reached a server, or were refused or deferred.
   public var archivesToRemove: [String] {
-    abandon.compactMap(\.archivePath)
+    abandon.compactMap(\.archivePath) + strayArchives
       + finish.compactMap { d, a in GroupCommit.keepsArchive(a.state) ? nil : d.archivePath }
   }
 }

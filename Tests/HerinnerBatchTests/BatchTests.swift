@@ -152,6 +152,7 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
 final class MemoryLedger: DeliveryLedger, @unchecked Sendable {
   private let lock = NSLock()
   private var _states: [String: DeliveryState] = [:]
+  private var _attempts: [NewAttempt] = []
   private var _events: [String] = []
   var states: [String: DeliveryState] { lock.withLock { _states } }
   var events: [String] { lock.withLock { _events } }
@@ -160,14 +161,24 @@ final class MemoryLedger: DeliveryLedger, @unchecked Sendable {
     lock.withLock {
       for a in attempts {
         _states[a.messageKey] = .sending
+        _attempts.append(a)
         _events.append("begin \(a.invoices.joined(separator: "+"))")
       }
     }
   }
   func abandon(_ messageKeys: [String]) throws {
     lock.withLock {
-      for k in messageKeys { _states[k] = nil }
+      for k in messageKeys where _states[k] == .sending { _states[k] = nil }
       _events.append("abandon \(messageKeys.count)")
+    }
+  }
+  func interruptedDeliveries() throws -> [InterruptedDelivery] {
+    lock.withLock {
+      _attempts.filter { _states[$0.messageKey] == .sending }.map {
+        InterruptedDelivery(
+          messageKey: $0.messageKey, invoices: $0.invoices, step: $0.step,
+          archivePath: $0.archivePath)
+      }
     }
   }
   func finish(_ results: [DeliveryResult]) throws {
