@@ -1,3 +1,4 @@
+import Foundation
 import HerinnerCore
 import Testing
 
@@ -316,5 +317,38 @@ struct SimulatedNight {
   @Test func invalidUTF8IsNotTrusted() {
     let bytes = JournalFormat.header(bootID: "b") + [0x53, 0x09, 0xFF, 0x0A]
     #expect(JournalFormat.parse(bytes) == nil)
+  }
+}
+
+@Suite struct JournalFileTests {
+  /// A real file: what one run writes, the next reads back; discard removes it, begin replaces.
+  @Test func aRunsJournalIsReadByTheNextAndThenDiscarded() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "herinner-journal-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = JournalFile(path: dir.appendingPathComponent("ledger.sqlite.journal").path)
+    #expect(try store.previous() == nil)
+    do {
+      let j = try store.begin(bootID: "b1")
+      try j.archived("m1", path: "/archief/m1.eml")
+      try j.recording(["m1", "m2"])
+      try j.started("m1")
+      try j.answered("m1", state: .sent, code: 250, reply: "250 ok\tX")
+    }
+    let written = try store.previous()
+    let c = try #require(written.flatMap(JournalFormat.parse))
+    #expect(c.bootID == "b1" && c.recorded == ["m1", "m2"] && c.started == ["m1"])
+    #expect(c.answered["m1"]?.reply == "250 ok\tX")
+    _ = try store.begin(bootID: "b2")
+    #expect(JournalFormat.parse(try store.previous() ?? [])?.recorded == [])
+    try store.discard()
+    #expect(try store.previous() == nil)
+    try store.discard()
+  }
+
+  @Test func theBootIDIsReadFromTheKernel() {
+    #expect(BootID.current()?.count == 36)
+    #expect(BootID.current(path: "/nonexistent") == nil)
   }
 }
