@@ -210,7 +210,11 @@ public final class NightRunner {
           queue.close()
           requests.close()
         case .done(let tally, let error):
-          if let e = error ?? recordError { outcome = .failure(e) } else { outcome = .success(tally) }
+          if let e = error ?? recordError {
+            outcome = .failure(e)
+          } else {
+            outcome = .success(tally)
+          }
         case .refused(let refusal, let error):
           outcome = .failure(error ?? recordError ?? refusal)
         }

@@ -397,7 +397,10 @@ final class FakeTransport: MailTransport {
     let t = FakeTransport(ledger: ledger)
     t.onSend = {
       let c = journal.contents
-      let key = ledger.states.first { $0.value == .sending && !(c?.answered.keys.contains($0.key) ?? false) && (c?.started.contains($0.key) ?? false) }
+      let key = ledger.states.first {
+        $0.value == .sending && !(c?.answered.keys.contains($0.key) ?? false)
+          && (c?.started.contains($0.key) ?? false)
+      }
       #expect(key != nil, "sent before its start was journaled")
     }
     let r = try runner(ledger, t)

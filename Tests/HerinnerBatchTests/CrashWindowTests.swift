@@ -70,7 +70,8 @@ struct SimulatedNight {
         let pick = rng.next(10)
         let o: DeliveryOutcome =
           pick < 7
-          ? .accepted(code: 250, reply: "250 queued") : pick < 9
+          ? .accepted(code: 250, reply: "250 queued")
+          : pick < 9
             ? .deferred(code: 451, reply: "later") : .rejected(code: 550, reply: "no such user")
         answers[key] = o
         journal.answered[key] = JournalAnswer(state: o.state, code: o.code, reply: o.reply)
@@ -116,7 +117,8 @@ struct SimulatedNight {
   var interrupted: [InterruptedDelivery] {
     ledger.filter { $0.value == .sending }.keys.sorted().map {
       InterruptedDelivery(
-        messageKey: $0, invoices: ["F" + $0.dropFirst()], step: .first, archivePath: "a" + $0.dropFirst())
+        messageKey: $0, invoices: ["F" + $0.dropFirst()], step: .first,
+        archivePath: "a" + $0.dropFirst())
     }
   }
 
@@ -194,7 +196,8 @@ struct SimulatedNight {
   }()
 
   static func d(_ i: Int) -> InterruptedDelivery {
-    InterruptedDelivery(messageKey: "m\(i)", invoices: ["F\(i)"], step: .first, archivePath: "a\(i)")
+    InterruptedDelivery(
+      messageKey: "m\(i)", invoices: ["F\(i)"], step: .first, archivePath: "a\(i)")
   }
 
   struct Case: Sendable, CustomTestStringConvertible {

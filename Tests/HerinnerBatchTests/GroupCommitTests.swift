@@ -60,7 +60,8 @@ enum Happening: CustomStringConvertible {
     case .started(let i): return m.messageStarted("m\(i)")
     case .answered(let i, let o): return m.messageAnswered("m\(i)", .outcome(o))
     case .failed(let i):
-      return m.messageAnswered("m\(i)", .failed(TransportError(kind: .unreachable, message: "gone")))
+      return m.messageAnswered(
+        "m\(i)", .failed(TransportError(kind: .unreachable, message: "gone")))
     case .notAttempted(let i): return m.messagesNotAttempted(i.map { "m\($0)" })
     }
   }
@@ -141,7 +142,9 @@ let scenarios: [Scenario] = [
   Scenario(
     name: "a server that refuses the first message: every record undone, nothing marked",
     total: 3, perConnection: 4,
-    steps: [.prepared(0..<3), .committed, .opened, .started(0), .failed(0), .notAttempted([1, 2])],
+    steps: [
+      .prepared(0..<3), .committed, .opened, .started(0), .failed(0), .notAttempted([1, 2]),
+    ],
     expected: [
       "prepare 0-3", "commit [] [m0,m1,m2]", "enqueue m0,m1,m2", "unarchive a0", "withdraw",
       "unarchive a1,a2", "abandon m0,m1,m2", "close", "refused gone",
@@ -248,8 +251,9 @@ let scenarios: [Scenario] = [
   @Test func aStoppedNightCountsAndNamesWhatItNeverTried() {
     var m = GroupCommit(total: 3, connections: 1, messagesPerConnection: 3)
     var actions = m.start()
-    for step: Happening in [.prepared(0..<3), .committed, .started(0), .failed(0), .notAttempted([1, 2])]
-    {
+    for step: Happening in [
+      .prepared(0..<3), .committed, .started(0), .failed(0), .notAttempted([1, 2]),
+    ] {
       actions += step.apply(&m)
     }
     // m0's failure came after no verdict: refused, nothing counted. With a verdict first:
