@@ -126,8 +126,12 @@ public final class NightRunner {
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
   ///
   /// Every message is durable as `sending`, and journaled as started, before its transaction
-  /// starts; one fsync per group. A kill leaves at most one message per connection started
-  /// without a recorded verdict: `recoverInterruptedRun` makes only those unknown.
+  /// starts; one fsync per group. A kill leaves at most one message per connection journaled
+  /// as started without a verdict: `recoverInterruptedRun` on the same boot makes only those
+  /// unknown. Messages a stopped night never tried are removed from the ledger (due again).
+  ///
+  /// Throws the `TransportError` when the night stopped on the transport before any server
+  /// verdict (no connection opened, or the first messages failed): then nothing is marked.
   public func run(
     _ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil
   ) throws -> RunTally {
