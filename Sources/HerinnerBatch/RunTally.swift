@@ -42,6 +42,15 @@ public enum Attention: Sendable, Hashable, Codable, CustomStringConvertible {
     }
   }
 
+  /// Whether it keeps the exit code at 1. Connections left out do not: the night was done over
+  /// the others.
+  public var needsAttention: Bool {
+    switch self {
+    case .connectionsLeftOut: return false
+    default: return true
+    }
+  }
+
   private static func who(_ invoices: [String], _ step: Step) -> String {
     "invoice \(invoices.joined(separator: ", ")) (\(step.rawValue))"
   }
@@ -82,6 +91,6 @@ public struct RunTally: Sendable, Codable {
 
   public var needsAttention: Bool {
     deferred + rejected + unknown + notRendered + notAttempted > 0 || stoppedEarly != nil
-      || !attention.isEmpty
+      || attention.contains { $0.needsAttention }
   }
 }

@@ -432,6 +432,7 @@ final class FakeTransport: MailTransport {
       tally.attention == [
         .connectionsLeftOut(count: 1, of: 2, reason: "421 too many sessions")
       ])
+    #expect(!tally.needsAttention, "all done over the other connection")
   }
 
   @Test func whenNoConnectionOpensNothingIsMarkedAndTheRunFails() throws {
