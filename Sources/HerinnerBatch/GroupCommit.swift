@@ -86,6 +86,9 @@ struct GroupCommit {
   private var verdicts = 0
   private var settled = 0
   private var openFailures: [TransportError] = []
+  /// Connections that said whether they opened: the night ends only after all have, so that
+  /// one left out is always reported.
+  private var openReports = 0
   private var transportStop: TransportError? = nil
   private var failure: (any Error)? = nil
   private var withdrawn = false
@@ -159,10 +162,14 @@ struct GroupCommit {
     return [unarchive(group.map(\.attempt))] + pump()
   }
 
-  mutating func connectionOpened() -> [Action] { [] }
+  mutating func connectionOpened() -> [Action] {
+    openReports += 1
+    return pump()
+  }
 
   /// A connection could not be opened: it is left out; when none opens the night stops.
   mutating func connectionFailed(_ error: TransportError) -> [Action] {
+    openReports += 1
     openFailures.append(error)
     if openFailures.count >= connections { stop(.transport(error)) }
     return pump()
@@ -281,7 +288,9 @@ struct GroupCommit {
       next = end
       preparing = true
     }
-    let quiet = !preparing && held == nil && committing == nil && queued == 0 && onWire.isEmpty
+    let quiet =
+      !preparing && held == nil && committing == nil && queued == 0 && onWire.isEmpty
+      && openReports >= connections
     if quiet && (stopped || next == total) { actions += end() }
     return actions
   }

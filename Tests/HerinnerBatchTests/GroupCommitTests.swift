@@ -173,6 +173,7 @@ let scenarios: [Scenario] = [
     name: "the ledger fails to record a group: none of it goes out, its files go, the queue drains",
     total: 4,
     steps: [
+      .opened,
       .prepared(0..<2), .committed, .prepared(2..<4), .started(0), .answered(0, ok),
       .started(1), .commitFailed, .answered(1, ok),
     ],
@@ -186,7 +187,8 @@ let scenarios: [Scenario] = [
     name: "archiving fails for the second group: its files go, the first still goes out",
     total: 4,
     steps: [
-      .prepared(0..<2), .committed, .prepFailed(archived: [3]), .started(0), .answered(0, ok),
+      .opened, .prepared(0..<2), .committed, .prepFailed(archived: [3]), .started(0),
+      .answered(0, ok),
       .started(1), .answered(1, ok),
     ],
     expected: [
@@ -197,7 +199,9 @@ let scenarios: [Scenario] = [
   Scenario(
     name: "a letter that cannot be rendered is reported and the rest goes",
     total: 2,
-    steps: [.prepared(0..<2, notRendered: [0]), .committed, .started(1), .answered(1, ok)],
+    steps: [
+      .opened, .prepared(0..<2, notRendered: [0]), .committed, .started(1), .answered(1, ok),
+    ],
     expected: [
       "prepare 0-2", "commit [] [m1]", "enqueue m1", "finish [m1:sent]", "progress 1/2",
       "close", "done sent 1 deferred 0 rejected 0 unknown 0 notAttempted 0 notRendered 1",
@@ -206,6 +210,7 @@ let scenarios: [Scenario] = [
     name: "refusals and deferrals keep no archive file, an unknown keeps it",
     total: 3, perConnection: 3,
     steps: [
+      .opened,
       .prepared(0..<3), .committed, .started(0), .answered(0, .rejected(code: 550, reply: "no")),
       .started(1), .answered(1, .deferred(code: 451, reply: "later")), .started(2),
       .answered(2, .unknown(reason: "lost after the data")),
@@ -219,6 +224,7 @@ let scenarios: [Scenario] = [
     name: "a group recorded while the night stopped is never queued",
     total: 4, perConnection: 2,
     steps: [
+      .opened,
       .prepared(0..<2), .committed, .prepared(2..<4), .started(0), .answered(0, ok),
       .started(1), .failed(1), .committed,
     ],
@@ -242,8 +248,10 @@ let scenarios: [Scenario] = [
 
   @Test func anEmptyNightIsDoneAtOnce() {
     var m = GroupCommit(total: 0, connections: 2, messagesPerConnection: 4)
+    #expect(m.start().isEmpty)
+    #expect(m.connectionOpened().isEmpty, "the night ends when every connection has reported")
     #expect(
-      m.start().map(line) == [
+      m.connectionOpened().map(line) == [
         "close", "done sent 0 deferred 0 rejected 0 unknown 0 notAttempted 0 notRendered 0",
       ])
   }
@@ -252,7 +260,7 @@ let scenarios: [Scenario] = [
     var m = GroupCommit(total: 3, connections: 1, messagesPerConnection: 3)
     var actions = m.start()
     for step: Happening in [
-      .prepared(0..<3), .committed, .started(0), .failed(0), .notAttempted([1, 2]),
+      .opened, .prepared(0..<3), .committed, .started(0), .failed(0), .notAttempted([1, 2]),
     ] {
       actions += step.apply(&m)
     }
@@ -260,7 +268,7 @@ let scenarios: [Scenario] = [
     var n = GroupCommit(total: 3, connections: 1, messagesPerConnection: 3)
     actions = n.start()
     for step: Happening in [
-      .prepared(0..<3), .committed, .started(0), .answered(0, ok), .started(1), .failed(1),
+      .opened, .prepared(0..<3), .committed, .started(0), .answered(0, ok), .started(1), .failed(1),
       .notAttempted([2]),
     ] {
       actions += step.apply(&n)
