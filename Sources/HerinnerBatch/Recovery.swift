@@ -84,9 +84,11 @@ public struct RecoveryReport: Sendable {
   public var plan: RecoveryPlan
   /// Whether the interrupted run's journal was trusted (same boot).
   public var journalTrusted: Bool
-  /// One item per delivery that is now unknown.
+  /// One item per invoice whose delivery is now unknown (each is resolved on its own).
   public var attention: [Attention] {
-    plan.unknown.map { .interruptedUnknown(invoices: $0.invoices, step: $0.step) }
+    plan.unknown.flatMap { d in
+      d.invoices.map { .interruptedUnknown(invoices: [$0], step: d.step) }
+    }
   }
 }
 
