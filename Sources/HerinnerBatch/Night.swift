@@ -338,6 +338,9 @@ struct ConnectionWork: Sendable {
     let wait = Pace.wait(
       message: sequence.next(), start: start, now: pace.now(), perMinute: maxPerMinute)
     if wait > 0 { pace.sleep(wait) }
+    // A server can hold the message only from its end of data (RFC 5321 §4.1.1.4); the
+    // transport does not say when that is, so "started" is noted before the transaction's
+    // first byte: one message per connection at most is in doubt.
     do { try journal.started(key) } catch { return report(.journalFailed(key, error)) }
     report(.started(key))
     let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
