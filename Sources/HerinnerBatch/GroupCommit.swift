@@ -41,7 +41,7 @@ struct GroupCommit {
     /// The night stopped on the transport: take back what no connection has taken yet, and
     /// report it as `notAttempted`.
     case withdraw
-    /// Remove these archive files: their messages were never handed to a server.
+    /// Remove these archive files: they prove no delivery (never handed over, or refused).
     case unarchive([String])
     /// Remove these records: they provably never reached a server.
     case abandon([String])
