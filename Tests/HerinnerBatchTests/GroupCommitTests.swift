@@ -19,7 +19,7 @@ struct Refused: Error, CustomStringConvertible {
 }
 
 /// What happens to the machine in a test, in the words of the test.
-enum Happening: CustomStringConvertible {
+enum Happening: CustomStringConvertible, Sendable {
   case prepared(Range<Int>, notRendered: [Int] = [])
   case prepFailed(archived: [Int])
   case committed, commitFailed
@@ -103,7 +103,6 @@ struct Scenario: CustomTestStringConvertible, Sendable {
   var testDescription: String { name }
 }
 
-extension Happening: @unchecked Sendable {}
 
 let scenarios: [Scenario] = [
   Scenario(
