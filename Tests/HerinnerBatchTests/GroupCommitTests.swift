@@ -103,7 +103,6 @@ struct Scenario: CustomTestStringConvertible, Sendable {
   var testDescription: String { name }
 }
 
-
 let scenarios: [Scenario] = [
   Scenario(
     name: "three messages, one connection: each group recorded before it is queued",
