@@ -1,50 +1,38 @@
 import Foundation
 import HerinnerCore
 import HerinnerLetters
+import Synchronization
 
-/// Counts of what a run did, for the summary and the exit code.
-public struct RunTally: Sendable, Codable {
-  public var sent = 0
-  public var deferred = 0
-  public var rejected = 0
-  public var unknown = 0
-  public var notRendered = 0
-  public var sentInvoices = 0
-  /// One line per message that needs a person: rejected, unknown, not rendered.
-  public var problems: [String] = []
-  /// The transport failed mid-batch; the rest waits for the next run.
-  public var stoppedEarly: String?
-
-  public init() {}
-
-  /// Adds another tally's counts and problems to this one.
-  public mutating func add(_ o: RunTally) {
-    sent += o.sent
-    deferred += o.deferred
-    rejected += o.rejected
-    unknown += o.unknown
-    notRendered += o.notRendered
-    sentInvoices += o.sentInvoices
-    problems += o.problems
-    stoppedEarly = stoppedEarly ?? o.stoppedEarly
+/// Spaces the messages of a night: message k may not start before start + k × 60/perMinute
+/// seconds. The clock and the sleep are injected, so a test needs no real time.
+public struct Pace: Sendable {
+  /// Seconds on a monotonic clock.
+  public var now: @Sendable () -> Double
+  public var sleep: @Sendable (_ seconds: Double) -> Void
+  public init(now: @escaping @Sendable () -> Double, sleep: @escaping @Sendable (Double) -> Void) {
+    self.now = now
+    self.sleep = sleep
   }
 
-  public var needsAttention: Bool {
-    deferred + rejected + unknown + notRendered > 0 || stoppedEarly != nil
+  public static let realTime = Pace(
+    now: { ProcessInfo.processInfo.systemUptime }, sleep: { Thread.sleep(forTimeInterval: $0) })
+
+  /// Pure: how long message `k` (0-based, in send order) must still wait at `now`.
+  public static func wait(message k: Int, start: Double, now: Double, perMinute: Int) -> Double {
+    guard perMinute > 0 else { return 0 }
+    return max(0, start + Double(k) * 60 / Double(perMinute) - now)
   }
 }
 
 /// Carries out the night's messages: build, archive, record `sending`, send, record the outcome.
 ///
-/// Messages are rendered and recorded in groups: a group's `sending` records are committed in
-/// one durable transaction (with the outcomes of the messages sent meanwhile) before any of its
-/// messages is handed to a server, a group commit that keeps the crash-safety guarantee; the
-/// connections take messages from a bounded queue. Memory is bounded by the queue, not by the
-/// batch.
+/// The decisions are `GroupCommit`'s (which records are committed when, what may go out, what
+/// is undone); this class only runs its actions on threads: one renders and archives a group
+/// ahead on every core, one per connection sends, and the caller's thread records. Memory is
+/// bounded by the queue, not by the batch.
 public final class NightRunner {
   public let builder: MessageBuilder
   public let ledger: any DeliveryLedger
-  public let transports: [any MailTransport]
   public let envelopeFrom: String
   public let bcc: [String]
   /// Messages per minute at most (0: no limit).
@@ -61,18 +49,30 @@ public final class NightRunner {
   public let clock: () -> Date
   /// Called after each group with (done, total).
   public var progress: (Int, Int) -> Void = { _, _ in }
+  /// Notes what each message reached, for the recovery after a crash.
+  public var journal: any DeliveryJournal = NoJournal()
+  /// The rate limiter's clock and sleep.
+  public var pace: Pace = .realTime
+  /// How many connections the night may use.
+  public let connections: Int
+  /// Opens connection `i` (0-based), on the thread that will use it alone. A connection that
+  /// cannot be opened is left out; only when none opens does the run fail.
+  public let open: @Sendable (Int) throws(TransportError) -> any MailTransport
 
+  /// - Parameters:
+  ///   - connections: how many connections to open (at least 1).
+  ///   - open: opens one connection; called once per connection, each on its own thread.
   public init(
-    builder: MessageBuilder, ledger: any DeliveryLedger, transports: [any MailTransport],
-    envelopeFrom: String,
-    bcc: [String], maxPerMinute: Int,
+    builder: MessageBuilder, ledger: any DeliveryLedger, connections: Int,
+    open: @escaping @Sendable (Int) throws(TransportError) -> any MailTransport,
+    envelopeFrom: String, bcc: [String], maxPerMinute: Int,
     archive: @escaping @Sendable (String, [UInt8]) throws -> String,
     unarchive: @escaping (String) -> Void, clock: @escaping () -> Date
   ) {
-    precondition(!transports.isEmpty)
     self.builder = builder
     self.ledger = ledger
-    self.transports = transports
+    self.connections = max(1, connections)
+    self.open = open
     self.envelopeFrom = envelopeFrom
     self.bcc = bcc
     self.maxPerMinute = maxPerMinute
@@ -81,15 +81,24 @@ public final class NightRunner {
     self.clock = clock
   }
 
-  struct Prepared: Sendable {
-    var planned: PlannedMessage
-    var attempt: NewAttempt
-    var bytes: [UInt8]
+  /// Over connections that are already made (they connect on their first message).
+  public convenience init(
+    builder: MessageBuilder, ledger: any DeliveryLedger, transports: [any MailTransport],
+    envelopeFrom: String,
+    bcc: [String], maxPerMinute: Int,
+    archive: @escaping @Sendable (String, [UInt8]) throws -> String,
+    unarchive: @escaping (String) -> Void, clock: @escaping () -> Date
+  ) {
+    precondition(!transports.isEmpty)
+    let given = GivenConnections(transports)
+    self.init(
+      builder: builder, ledger: ledger, connections: transports.count,
+      open: { i throws(TransportError) in given.items[i] }, envelopeFrom: envelopeFrom,
+      bcc: bcc, maxPerMinute: maxPerMinute, archive: archive, unarchive: unarchive, clock: clock)
   }
 
   /// Archive name: `2026-12-01/2026-0101-first-<token>.eml` (resends say so). One folder per
-  /// night: a night's proofs together, and no folder to create per invoice (making a folder per
-  /// message was a tenth of a night's CPU: Benchmarks/RESULTS.md).
+  /// night: a night's proofs together, and no folder to create per invoice.
   static func archiveName(
     _ m: PlannedMessage, date: CalendarDate, messageID: String, resend: Bool
   ) -> String {
@@ -102,402 +111,281 @@ public final class NightRunner {
       "\(date.iso)/\(String(number))-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
   }
 
-  /// Renders a group on every core; each message is archived by the thread that built it (the
-  /// files are not yet recorded: `run` records the group just before it goes out).
-  func prepare(
-    _ take: [PlannedMessage], resend: Bool, recipientsOverride: [String]?, tally: inout RunTally
-  ) throws -> [Prepared] {
-    guard !take.isEmpty else { return [] }
-    let date = clock()
-    let builder = self.builder
-    let archive = self.archive
-    let built = BuiltSlots(count: take.count)
-    DispatchQueue.concurrentPerform(iterations: take.count) { i in
-      let m = take[i]
-      let letter = m.letter
-      let b: MessageBuilder.Built
-      do {
-        b = try builder.build(
-          letter, to: recipientsOverride ?? m.recipients, date: date, inReplyTo: m.inReplyTo,
-          references: m.references, autoSubmitted: !resend)
-      } catch {
-        built.set(i, .notBuilt("\(error)"))
-        return
-      }
-      do {
-        let path = try archive(
-          Self.archiveName(
-            m, date: letter.date, messageID: b.message.messageID, resend: resend), b.bytes)
-        built.set(i, .built(b.message.messageID, b.bytes, archivePath: path, letter))
-      } catch {
-        built.set(i, .archiveFailed(error))
-      }
-    }
-    var batch: [Prepared] = []
-    var archiveError: (any Error)? = nil
-    for (i, m) in take.enumerated() {
-      let recipients = recipientsOverride ?? m.recipients
-      switch built.get(i) {
-      case .notBuilt(let why):
-        tally.notRendered += 1
-        tally.problems.append(
-          "invoice \(m.numbers.joined(separator: ", ")): not rendered, not sent: \(why)")
-      case .archiveFailed(let error):
-        archiveError = archiveError ?? error
-      case .built(let messageID, let bytes, let path, let letter):
-        let attempt = NewAttempt(
-          messageKey: String(messageID.dropFirst().dropLast()), invoices: m.numbers, step: m.step,
-          isResend: resend, runDate: letter.date, deadline: letter.deadline,
-          costs: letter.costs?.cents, recipients: recipients, messageID: messageID,
-          inReplyTo: m.inReplyTo, archivePath: path)
-        batch.append(Prepared(planned: m, attempt: attempt, bytes: bytes))
-      }
-    }
-    if let archiveError {
-      // Nothing of this group is recorded: its files prove nothing, remove them.
-      for p in batch { if let path = p.attempt.archivePath { unarchive(path) } }
-      throw archiveError
-    }
-    return batch
+  /// What the threads tell the recording thread.
+  enum Event: Sendable {
+    case prepared([PreparedMessage], notRendered: [Attention])
+    case preparationFailed(any Error, archived: [String])
+    case opened
+    case openFailed(TransportError)
+    case started(String)
+    case notAttempted([String])
+    case journalFailed(String, any Error)
+    case answered(String, SendResult)
   }
 
   /// Sends `messages`; `resend` marks them as resends (not auto-generated, never a new step).
   ///
-  /// A pipeline that keeps every connection busy: one sender thread per connection takes
-  /// messages from a bounded queue, while this thread renders and archives the next group (on
-  /// every core) and then, in one durable transaction, records the outcomes that came back and
-  /// the next group as `sending`, before that group enters the queue. So every message is
-  /// durable before its DATA starts, there is one fsync per group, and a crash leaves at most the
-  /// queue and the messages on the wire `unknown` (connections × (messagesPerConnection + 1)).
+  /// Every message is durable as `sending`, and journaled as started, before its transaction
+  /// starts; one fsync per group. A kill leaves at most one message per connection journaled
+  /// as started without a verdict: `recoverInterruptedRun` on the same boot makes only those
+  /// unknown. Messages a stopped night never tried are removed from the ledger (due again).
+  ///
+  /// Throws the `TransportError` when the night stopped on the transport before any server
+  /// verdict (no connection opened, or the first messages failed): then nothing is marked.
   public func run(
     _ messages: [PlannedMessage], resend: Bool = false, recipientsOverride: [String]? = nil
   ) throws -> RunTally {
-    var tally = RunTally()
-    let group = transports.count * max(1, messagesPerConnection)
-    let pipe = SendPipeline(capacity: group)
-    let start = Date()  // the rate limit is in real time, not the letters' date
-    let envelopeFrom = self.envelopeFrom
-    let bcc = self.bcc
-    let interval = maxPerMinute > 0 ? 60 / Double(maxPerMinute) : 0
-    let senders = DispatchGroup()
-    let connections = ExclusiveUse(transports)
-    for c in transports.indices {
-      senders.enter()
-      Thread.detachNewThread {
-        defer { senders.leave() }
-        while let (p, k) = pipe.take() {
-          if let stopped = pipe.stopped {
-            // A connection failed: the rest of the queue is not attempted (next run).
-            pipe.report(p, .failure(stopped))
-            continue
-          }
-          // Rate limit: message k may not start before start + k × 60/maxPerMinute seconds.
-          if interval > 0 {
-            let wait = start.addingTimeInterval(Double(k) * interval).timeIntervalSinceNow
-            if wait > 0 { Thread.sleep(forTimeInterval: wait) }
-          }
-          let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
-          do throws(TransportError) {
-            pipe.report(p, .success(try connections.items[c].send(p.bytes, envelope: envelope)))
-          } catch {
-            pipe.report(p, .failure(error))
-          }
-        }
-      }
-    }
-    // Rendering and archiving run ahead on their own thread, one group at a time, so the
-    // archive flush and the ledger's fsync of one group overlap the rendering of the next.
-    let handoff = PreparedHandoff()
-    let producer = Producer(runner: self)
-    let producing = DispatchGroup()
-    producing.enter()
+    var machine = GroupCommit(
+      total: messages.count, connections: connections,
+      messagesPerConnection: messagesPerConnection)
+    let inbox = BlockingQueue<Event>()
+    let queue = BlockingQueue<PreparedMessage>()
+    let requests = BlockingQueue<(Range<Int>, Date)>()
+    let stopping = Flag()
+    let threads = DispatchGroup()
+
+    let renderer = Renderer(
+      builder: builder, archive: archive, journal: journal, messages: messages, resend: resend,
+      recipientsOverride: recipientsOverride)
+    threads.enter()
     Thread.detachNewThread {
-      defer { producing.leave() }
-      var local = RunTally()
-      var index = 0
-      while index < messages.count && !handoff.isStopped {
-        let take = Array(messages[index..<min(index + group, messages.count)])
-        index += take.count
-        do {
-          let g = try producer.runner.prepare(
-            take, resend: resend, recipientsOverride: recipientsOverride, tally: &local)
-          if !g.isEmpty { handoff.put(g) }
+      defer { threads.leave() }
+      while let (range, date) = requests.take() { inbox.put(renderer.prepare(range, date: date)) }
+    }
+
+    let sender = ConnectionWork(
+      envelopeFrom: envelopeFrom, bcc: bcc, journal: journal, pace: pace,
+      maxPerMinute: maxPerMinute, start: pace.now(), sequence: Counter())
+    let open = self.open
+    for c in 0..<connections {
+      threads.enter()
+      Thread.detachNewThread {
+        defer { threads.leave() }
+        let transport: any MailTransport
+        do throws(TransportError) {
+          transport = try open(c)
         } catch {
-          handoff.fail(error)
-          break
+          inbox.put(.openFailed(error))
+          return
+        }
+        inbox.put(.opened)
+        while let p = queue.take() {
+          sender.send(p, over: transport, stopping: stopping, report: inbox.put)
         }
       }
-      handoff.finish(local)
     }
-    var begun: [Prepared] = []  // recorded as sending, outcome not yet committed
-    var settled = 0
-    var carried: [SendPipeline.Outcome] = []
-    var failure: (any Error)? = nil
-    while let pending = handoff.take() {
-      let (outcomes, stopped) = pipe.waitForRoom(pending.count)
-      if stopped {
-        // Not recorded, not sent: its archive files prove nothing.
-        for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
-        carried = outcomes
-        break
+
+    var work = machine.start()
+    var outcome: Result<RunTally, any Error>? = nil
+    var recordError: (any Error)? = nil
+    while outcome == nil {
+      while !work.isEmpty {
+        let action = work.removeFirst()
+        switch action {
+        case .prepare(let range):
+          requests.put((range, clock()))
+        case .commit(let finishing, let beginning):
+          // A failed note only makes these unknown after a crash; `started` then fails too.
+          try? journal.recording(beginning.map(\.messageKey))
+          do {
+            // The archived bytes, then the records, are durable before any of them goes out.
+            flushArchive()
+            try ledger.commit(finishing: finishing, beginning: beginning)
+            work += machine.committed()
+          } catch {
+            work += machine.commitFailed(error)
+          }
+        case .enqueue(let group):
+          queue.put(contentsOf: group)
+        case .withdraw:
+          stopping.set()
+          work += machine.messagesNotAttempted(queue.drain().map(\.attempt.messageKey))
+        case .unarchive(let paths):
+          for p in paths { unarchive(p) }
+        case .abandon(let keys):
+          if !keys.isEmpty {
+            do { try ledger.abandon(keys) } catch { recordError = recordError ?? error }
+          }
+        case .finish(let results):
+          do { try ledger.finish(results) } catch { recordError = recordError ?? error }
+        case .progress(let done, let total):
+          progress(done, total)
+        case .closeQueue:
+          queue.close()
+          requests.close()
+        case .done(let tally, let error):
+          if let e = error ?? recordError {
+            outcome = .failure(e)
+          } else {
+            outcome = .success(tally)
+          }
+        case .refused(let refusal, let error):
+          outcome = .failure(error ?? recordError ?? refusal)
+        }
       }
-      var counted = RunTally()
-      let results = settle(outcomes, &counted)
-      do {
-        // The archived bytes, then the records, are durable before any DATA of this group.
-        flushArchive()
-        try ledger.commit(finishing: results, beginning: pending.map(\.attempt))
-      } catch {
-        failure = error
-        for p in pending { if let path = p.attempt.archivePath { unarchive(path) } }
-        carried = outcomes  // recorded (and counted) with the rest at the end
-        break
-      }
-      tally.add(counted)
-      settled += results.count
-      let done = Set(outcomes.map(\.prepared.attempt.messageKey))
-      begun.removeAll { done.contains($0.attempt.messageKey) }
-      begun += pending
-      if !results.isEmpty { progress(settled, messages.count) }
-      pipe.push(pending)
+      guard outcome == nil, let event = inbox.take() else { break }
+      work = apply(event, to: &machine)
     }
-    handoff.stop()
-    producing.wait()
-    for p in handoff.leftovers() { if let path = p.attempt.archivePath { unarchive(path) } }
-    let produced = handoff.result
-    tally.notRendered += produced.tally.notRendered
-    tally.problems = produced.tally.problems + tally.problems
-    if failure == nil { failure = produced.error }
-    pipe.close()
-    senders.wait()
-    let rest = carried + pipe.takeAll()
-    if let stopped = pipe.stopped, settled == 0,
-      !rest.contains(where: { if case .success = $0.result { true } else { false } })
-    {
-      // The server refused the session before the run's first message got anywhere: undo the
-      // records, so the run marks nothing.
-      try ledger.abandon(begun.map(\.attempt.messageKey))
-      for p in begun { if let path = p.attempt.archivePath { unarchive(path) } }
-      if let failure { throw failure }
-      throw stopped
-    }
-    let results = settle(rest, &tally)
-    try ledger.finish(results)
-    settled += results.count
-    progress(settled, messages.count)
-    if let stopped = pipe.stopped { tally.stoppedEarly = stopped.message }
-    if let failure { throw failure }
-    return tally
-  }
-
-  /// Turns outcomes into ledger results and counts them; removes the archive copy of a message
-  /// that provably did not go out.
-  func settle(_ outcomes: [SendPipeline.Outcome], _ tally: inout RunTally) -> [DeliveryResult] {
-    var results: [DeliveryResult] = []
-    for (p, result) in outcomes {
-      let outcome: DeliveryOutcome
-      switch result {
-      case .success(let o): outcome = o
-      case .failure(let e):
-        // The server could not be used: nothing of this message was delivered.
-        outcome = .deferred(code: 0, reply: e.message)
-        tally.stoppedEarly = e.message
-      }
-      let keepArchive = outcome.state == .sent || outcome.state == .unknown
-      if !keepArchive, let path = p.attempt.archivePath { unarchive(path) }
-      results.append(
-        DeliveryResult(
-          messageKey: p.attempt.messageKey, state: outcome.state, replyCode: outcome.code,
-          reply: outcome.reply, archivePath: keepArchive ? p.attempt.archivePath : nil))
-      let who = "invoice \(p.planned.numbers.joined(separator: ", ")) (\(p.planned.step.rawValue))"
-      switch outcome.state {
-      case .sent:
-        tally.sent += 1
-        tally.sentInvoices += p.planned.numbers.count
-      case .deferred:
-        tally.deferred += 1
-        tally.problems.append("\(who): deferred, retried next run: \(outcome.reply)")
-      case .rejected:
-        tally.rejected += 1
-        tally.problems.append("\(who): rejected by the server, not retried: \(outcome.reply)")
-      default:
-        tally.unknown += 1
-        tally.problems.append("\(who): unknown (\(outcome.reply)); check, then `herinner resolve`")
-      }
-    }
-    return results
-  }
-}
-
-/// Lets the rendering thread call `prepare`: during a run the runner's builder, archive and
-/// clock are only read.
-struct Producer: @unchecked Sendable {
-  let runner: NightRunner
-}
-
-/// Hands rendered groups from the rendering thread to the recording thread, one at a time.
-final class PreparedHandoff: @unchecked Sendable {
-  private let cond = NSCondition()
-  private var waiting: [NightRunner.Prepared]? = nil
-  private var stopped = false
-  private var finished = false
-  private var left: [NightRunner.Prepared] = []
-  private var error: (any Error)? = nil
-  private var tally = RunTally()
-
-  var isStopped: Bool { cond.withLock { stopped } }
-
-  /// Blocks while the previous group has not been taken; after `stop` the group is left over.
-  func put(_ group: [NightRunner.Prepared]) {
-    cond.withLock {
-      while waiting != nil && !stopped { cond.wait() }
-      if stopped {
-        left += group
-      } else {
-        waiting = group
-      }
-      cond.broadcast()
+    queue.close()
+    requests.close()
+    threads.wait()
+    switch outcome {
+    case .success(let tally): return tally
+    case .failure(let e): throw e
+    case nil: preconditionFailure("the group commit ended without an outcome")
     }
   }
 
-  /// The next group; nil once the rendering thread has finished and nothing waits.
-  func take() -> [NightRunner.Prepared]? {
-    cond.lock()
-    defer { cond.unlock() }
-    while waiting == nil && !finished { cond.wait() }
-    let g = waiting
-    waiting = nil
-    cond.broadcast()
-    return g
-  }
-
-  func fail(_ e: any Error) { cond.withLock { error = e } }
-
-  func finish(_ t: RunTally) {
-    cond.withLock {
-      tally = t
-      finished = true
-      cond.broadcast()
-    }
-  }
-
-  func stop() {
-    cond.withLock {
-      stopped = true
-      if let w = waiting { left += w }
-      waiting = nil
-      cond.broadcast()
-    }
-  }
-
-  /// Groups rendered and archived but never recorded (the run stopped first).
-  func leftovers() -> [NightRunner.Prepared] { cond.withLock { left } }
-
-  var result: (tally: RunTally, error: (any Error)?) { cond.withLock { (tally, error) } }
-}
-
-/// The queue between the recording thread and the sender threads, and the outcomes back.
-final class SendPipeline: @unchecked Sendable {
-  typealias Outcome = (
-    prepared: NightRunner.Prepared, result: Result<DeliveryOutcome, TransportError>
-  )
-  private let cond = NSCondition()
-  private var queue: [NightRunner.Prepared] = []
-  private var head = 0
-  private var taken = 0
-  private var closed = false
-  private var outcomes: [Outcome] = []
-  private var firstFailure: TransportError? = nil
-  let capacity: Int
-
-  init(capacity: Int) { self.capacity = max(1, capacity) }
-
-  var stopped: TransportError? { cond.withLock { firstFailure } }
-
-  func push(_ items: [NightRunner.Prepared]) {
-    cond.withLock {
-      if head == queue.count {
-        queue.removeAll(keepingCapacity: true)
-        head = 0
-      }
-      queue += items
-      cond.broadcast()
-    }
-  }
-
-  /// The next message and its place in the night's send order; nil when closed and drained.
-  func take() -> (NightRunner.Prepared, Int)? {
-    cond.lock()
-    defer { cond.unlock() }
-    while head == queue.count && !closed { cond.wait() }
-    guard head < queue.count else { return nil }
-    let p = queue[head]
-    head += 1
-    taken += 1
-    cond.broadcast()
-    return (p, taken - 1)
-  }
-
-  func report(_ p: NightRunner.Prepared, _ r: Result<DeliveryOutcome, TransportError>) {
-    cond.withLock {
-      outcomes.append((p, r))
-      if case .failure(let e) = r, firstFailure == nil { firstFailure = e }
-      cond.broadcast()
-    }
-  }
-
-  /// Waits until `count` more messages fit in the queue, or a connection failed; returns the
-  /// outcomes reported so far and whether the night has stopped, atomically: outcomes returned
-  /// with `false` hold no failure.
-  func waitForRoom(_ count: Int) -> ([Outcome], Bool) {
-    cond.lock()
-    defer { cond.unlock() }
-    while queue.count - head + count > capacity && firstFailure == nil { cond.wait() }
-    let out = outcomes
-    outcomes = []
-    return (out, firstFailure != nil)
-  }
-
-  func close() {
-    cond.withLock {
-      closed = true
-      cond.broadcast()
-    }
-  }
-
-  func takeAll() -> [Outcome] {
-    cond.withLock {
-      let out = outcomes
-      outcomes = []
-      return out
+  private func apply(_ event: Event, to m: inout GroupCommit) -> [GroupCommit.Action] {
+    switch event {
+    case .prepared(let group, let notRendered): m.groupPrepared(group, notRendered: notRendered)
+    case .preparationFailed(let e, let archived): m.preparationFailed(e, archived: archived)
+    case .opened: m.connectionOpened()
+    case .openFailed(let e): m.connectionFailed(e)
+    case .started(let key): m.messageStarted(key)
+    case .notAttempted(let keys): m.messagesNotAttempted(keys)
+    case .journalFailed(let key, let e): m.journalFailed(key, e)
+    case .answered(let key, let result): m.messageAnswered(key, result)
     }
   }
 }
 
-/// Hands each connection to one thread: index i belongs to sender i alone.
-struct ExclusiveUse: @unchecked Sendable {
-  let items: [any MailTransport]
-  init(_ items: [any MailTransport]) { self.items = items }
-}
+/// Renders and archives a group on every core (on the rendering thread).
+struct Renderer: Sendable {
+  let builder: MessageBuilder
+  let archive: @Sendable (String, [UInt8]) throws -> String
+  let journal: any DeliveryJournal
+  let messages: [PlannedMessage]
+  let resend: Bool
+  let recipientsOverride: [String]?
 
-/// Messages built in parallel, read after all builders finished.
-final class BuiltSlots: @unchecked Sendable {
-  enum Slot {
-    case built(String, [UInt8], archivePath: String, Letter)
+  enum Slot: Sendable {
+    case built(PreparedMessage)
     case notBuilt(String)
     case archiveFailed(any Error)
   }
-  private var values: [Slot?]
-  private let lock = NSLock()
-  init(count: Int) { values = Array(repeating: nil, count: count) }
-  func set(_ i: Int, _ v: Slot) {
-    lock.lock()
-    values[i] = v
-    lock.unlock()
+
+  func prepare(_ range: Range<Int>, date: Date) -> NightRunner.Event {
+    let slots = Slots(count: range.count)
+    DispatchQueue.concurrentPerform(iterations: range.count) { i in
+      slots.set(i, build(messages[range.lowerBound + i], date: date))
+    }
+    var group: [PreparedMessage] = []
+    var notRendered: [Attention] = []
+    var failure: (any Error)? = nil
+    for (i, m) in zip(0..., messages[range]) {
+      switch slots.get(i) {
+      case .built(let p): group.append(p)
+      case .notBuilt(let why): notRendered.append(.notRendered(invoices: m.numbers, reason: why))
+      case .archiveFailed(let e): failure = failure ?? e
+      }
+    }
+    if let failure {
+      // Nothing of this group is recorded: its files prove nothing.
+      return .preparationFailed(failure, archived: group.compactMap(\.attempt.archivePath))
+    }
+    return .prepared(group, notRendered: notRendered)
   }
-  func get(_ i: Int) -> Slot {
-    lock.lock()
-    defer { lock.unlock() }
-    return values[i] ?? .notBuilt("not built")
+
+  private func build(_ m: PlannedMessage, date: Date) -> Slot {
+    let letter = m.letter
+    let recipients = recipientsOverride ?? m.recipients
+    let b: MessageBuilder.Built
+    do {
+      b = try builder.build(
+        letter, to: recipients, date: date, inReplyTo: m.inReplyTo, references: m.references,
+        autoSubmitted: !resend)
+    } catch {
+      return .notBuilt("\(error)")
+    }
+    let path: String
+    do {
+      path = try archive(
+        NightRunner.archiveName(
+          m, date: letter.date, messageID: b.message.messageID, resend: resend), b.bytes)
+    } catch {
+      return .archiveFailed(error)
+    }
+    let key = String(b.message.messageID.dropFirst().dropLast())
+    // So that a recovery can remove the file if the run dies before recording it. A failed note
+    // leaves at most a stray file; the failure itself shows at `started`.
+    try? journal.archived(key, path: path)
+    let attempt = NewAttempt(
+      messageKey: key, invoices: m.numbers,
+      step: m.step, isResend: resend, runDate: letter.date, deadline: letter.deadline,
+      costs: letter.costs?.cents, recipients: recipients, messageID: b.message.messageID,
+      inReplyTo: m.inReplyTo, archivePath: path)
+    return .built(PreparedMessage(attempt: attempt, bytes: b.bytes))
   }
+}
+
+/// One connection's part: pace, journal, send, report.
+struct ConnectionWork: Sendable {
+  let envelopeFrom: String
+  let bcc: [String]
+  let journal: any DeliveryJournal
+  let pace: Pace
+  let maxPerMinute: Int
+  let start: Double
+  let sequence: Counter
+
+  func send(
+    _ p: PreparedMessage, over transport: any MailTransport, stopping: Flag,
+    report: (NightRunner.Event) -> Void
+  ) {
+    let key = p.attempt.messageKey
+    guard !stopping.isSet else { return report(.notAttempted([key])) }
+    let wait = Pace.wait(
+      message: sequence.next(), start: start, now: pace.now(), perMinute: maxPerMinute)
+    if wait > 0 { pace.sleep(wait) }
+    // A server can hold the message only from its end of data (RFC 5321 §4.1.1.4); the
+    // transport does not say when that is, so "started" is noted before the transaction's
+    // first byte: one message per connection at most is in doubt.
+    do { try journal.started(key) } catch { return report(.journalFailed(key, error)) }
+    report(.started(key))
+    let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
+    let result: SendResult
+    do throws(TransportError) {
+      result = .outcome(try transport.send(p.bytes, envelope: envelope))
+    } catch {
+      result = .failed(error)
+    }
+    switch result {
+    case .outcome(let o):
+      try? journal.answered(key, state: o.state, code: o.code, reply: o.reply)
+    case .failed(let e):
+      // The night stops on a failed connection: no connection takes another message (the group
+      // commit decides the same when this report arrives, maybe after the next take).
+      stopping.set()
+      // As the group commit records it: nothing delivered, tried again next run.
+      try? journal.answered(key, state: .deferred, code: 0, reply: e.message)
+    }
+    report(.answered(key, result))
+  }
+}
+
+/// Messages built in parallel, read after all builders finished.
+final class Slots: Sendable {
+  private let values: Mutex<[Renderer.Slot?]>
+  init(count: Int) { values = Mutex(Array(repeating: nil, count: count)) }
+  func set(_ i: Int, _ v: Renderer.Slot) { values.withLock { $0[i] = v } }
+  func get(_ i: Int) -> Renderer.Slot { values.withLock { $0[i] } ?? .notBuilt("not built") }
+}
+
+final class Flag: Sendable {
+  private let value = Atomic(false)
+  var isSet: Bool { value.load(ordering: .acquiring) }
+  func set() { value.store(true, ordering: .releasing) }
+}
+
+final class Counter: Sendable {
+  private let value = Atomic(0)
+  /// 0, 1, 2, … across threads.
+  func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+/// Connections made by the caller: connection i is used by sender thread i alone.
+private final class GivenConnections: @unchecked Sendable {
+  let items: [any MailTransport]
+  init(_ items: [any MailTransport]) { self.items = items }
 }

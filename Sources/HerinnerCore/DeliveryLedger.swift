@@ -62,6 +62,30 @@ public protocol DeliveryLedger: AnyObject {
   /// `finish(results)` and `begin(attempts)` in one durable transaction where the ledger can
   /// (all or none); the default does one after the other.
   func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt]) throws
+  /// The messages still recorded as `sending` (an earlier run was interrupted), one per
+  /// message key, in the order they were begun.
+  func interruptedDeliveries() throws -> [InterruptedDelivery]
+}
+
+/// A message left `sending` by an interrupted run: what recovery needs to decide its fate.
+public struct InterruptedDelivery: Sendable, Hashable {
+  public var messageKey: String
+  public var invoices: [String]
+  public var step: Step
+  public var archivePath: String?
+  public init(messageKey: String, invoices: [String], step: Step, archivePath: String?) {
+    self.messageKey = messageKey
+    self.invoices = invoices
+    self.step = step
+    self.archivePath = archivePath
+  }
+}
+
+/// A ledger that does not implement a requirement of the port.
+public struct LedgerPortUnsupported: Error, Sendable, CustomStringConvertible {
+  public var operation: String
+  public init(operation: String) { self.operation = operation }
+  public var description: String { "this delivery ledger cannot \(operation)" }
 }
 
 extension DeliveryLedger {
@@ -70,5 +94,10 @@ extension DeliveryLedger {
   {
     if !results.isEmpty { try finish(results) }
     if !attempts.isEmpty { try begin(attempts) }
+  }
+
+  /// Refuses: a ledger that can be interrupted must list what was left `sending`.
+  public func interruptedDeliveries() throws -> [InterruptedDelivery] {
+    throw LedgerPortUnsupported(operation: "list the deliveries an interrupted run left sending")
   }
 }

@@ -152,6 +152,7 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
 final class MemoryLedger: DeliveryLedger, @unchecked Sendable {
   private let lock = NSLock()
   private var _states: [String: DeliveryState] = [:]
+  private var _attempts: [NewAttempt] = []
   private var _events: [String] = []
   var states: [String: DeliveryState] { lock.withLock { _states } }
   var events: [String] { lock.withLock { _events } }
@@ -160,14 +161,24 @@ final class MemoryLedger: DeliveryLedger, @unchecked Sendable {
     lock.withLock {
       for a in attempts {
         _states[a.messageKey] = .sending
+        _attempts.append(a)
         _events.append("begin \(a.invoices.joined(separator: "+"))")
       }
     }
   }
   func abandon(_ messageKeys: [String]) throws {
     lock.withLock {
-      for k in messageKeys { _states[k] = nil }
+      for k in messageKeys where _states[k] == .sending { _states[k] = nil }
       _events.append("abandon \(messageKeys.count)")
+    }
+  }
+  func interruptedDeliveries() throws -> [InterruptedDelivery] {
+    lock.withLock {
+      _attempts.filter { _states[$0.messageKey] == .sending }.map {
+        InterruptedDelivery(
+          messageKey: $0.messageKey, invoices: $0.invoices, step: $0.step,
+          archivePath: $0.archivePath)
+      }
     }
   }
   func finish(_ results: [DeliveryResult]) throws {
@@ -186,6 +197,8 @@ final class FakeTransport: MailTransport {
   var outcomes: [DeliveryOutcome]
   var failAfter: Int?
   var received: [[UInt8]] = []
+  /// Called as the transport gets each message (before it counts as received).
+  var onSend: () -> Void = {}
   init(ledger: MemoryLedger, outcomes: [DeliveryOutcome] = [], failAfter: Int? = nil) {
     self.ledger = ledger
     self.outcomes = outcomes
@@ -200,6 +213,7 @@ final class FakeTransport: MailTransport {
       13
     ).dropLast()
     precondition(ledger.states[String(id)] == .sending, "sent before it was recorded")
+    onSend()
     received.append(message)
     ledger.event("send")
     return outcomes.isEmpty ? .accepted(code: 250, reply: "250 ok") : outcomes.removeFirst()
@@ -216,11 +230,20 @@ final class FakeTransport: MailTransport {
   func runner(
     _ ledger: any DeliveryLedger, _ transport: FakeTransport,
     archive: @escaping @Sendable (String, [UInt8]) throws -> String = { n, _ in n },
-    unarchive: @escaping (String) -> Void = { _ in }
+    unarchive: @escaping (String) -> Void = { _ in },
+    open: (@Sendable (Int) throws(TransportError) -> any MailTransport)? = nil,
+    connections: Int = 1
   ) throws -> NightRunner {
     let b = MessageBuilder(
       templates: try templates(), timeZone: TimeZone(identifier: "Europe/Amsterdam")!,
       readAttachment: { _ in [1, 2, 3] })
+    if let open {
+      return NightRunner(
+        builder: b, ledger: ledger, connections: connections, open: open,
+        envelopeFrom: sender.email, bcc: ["archief@studiovermeer.nl"], maxPerMinute: 0,
+        archive: archive, unarchive: unarchive,
+        clock: { Date(timeIntervalSince1970: 1_796_112_000) })
+    }
     return NightRunner(
       builder: b, ledger: ledger, transports: [transport], envelopeFrom: sender.email,
       bcc: ["archief@studiovermeer.nl"],
@@ -283,17 +306,20 @@ final class FakeTransport: MailTransport {
     #expect(archived.all == c.bytes)
   }
 
-  @Test func aConnectionLostMidBatchDefersTheRestAndStops() throws {
+  /// The third message meets a lost connection: it is deferred, the fourth (recorded, queued)
+  /// is not attempted and its record removed, the third group is never recorded.
+  @Test func aConnectionLostMidBatchDefersThatMessageAndStops() throws {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger, failAfter: 2)
     let r = try runner(ledger, t)
     r.messagesPerConnection = 2
     let tally = try r.run(messages(6))
-    #expect(tally.sent == 2)
-    #expect(tally.stoppedEarly != nil)
-    // Nothing of the third group was even recorded: the batch stopped.
-    #expect(ledger.states.count == 4)
-    #expect(ledger.states.values.filter { $0 == .deferred }.count == 2)
+    #expect((tally.sent, tally.deferred, tally.notAttempted) == (2, 1, 1))
+    #expect(tally.stoppedEarly == "gone")
+    #expect(t.received.count == 2)
+    #expect(ledger.states.count == 3)
+    #expect(ledger.states.values.filter { $0 == .deferred }.count == 1)
+    #expect(tally.attention.contains(.notAttempted(invoices: ["A4"], step: .first)))
   }
 
   /// The archive fails for a message of the second group (rendered ahead while the first is
@@ -342,6 +368,8 @@ final class FakeTransport: MailTransport {
     #expect(ledger.states.isEmpty)
   }
 
+  /// 600 a minute on a clock that only moves when the runner sleeps: the messages start at
+  /// 0, 0.1 and 0.2 s, and no real time passes.
   @Test func rateLimitSpacesTheMessages() throws {
     let ledger = MemoryLedger()
     let t = FakeTransport(ledger: ledger)
@@ -353,11 +381,109 @@ final class FakeTransport: MailTransport {
       maxPerMinute: 600,
       archive: { n, _ in n }, unarchive: { _ in }, clock: { Date() })
     r.messagesPerConnection = 1
-    let start = Date()
+    let clock = FakeClock(start: 100)
+    r.pace = Pace(now: { clock.now }, sleep: { clock.sleep($0) })
+    t.onSend = { clock.mark() }
     _ = try r.run(messages(3))
-    // 600 a minute: the third may not start before 0.2 s.
-    #expect(Date().timeIntervalSince(start) >= 0.2)
+    #expect(clock.marks.map { (($0 - 100) * 1000).rounded() } == [0, 100, 200])
   }
+
+  /// What a message reached is journaled before it happens: recorded before the commit,
+  /// started before the transport has it, answered after.
+  @Test func theJournalNotesEachMessageBeforeItsTransactionStarts() throws {
+    let ledger = MemoryLedger()
+    let journal = MemoryJournal()
+    _ = journal.begin(bootID: "b1")
+    let t = FakeTransport(ledger: ledger)
+    t.onSend = {
+      let c = journal.contents
+      let key = ledger.states.first {
+        $0.value == .sending && !(c?.answered.keys.contains($0.key) ?? false)
+          && (c?.started.contains($0.key) ?? false)
+      }
+      #expect(key != nil, "sent before its start was journaled")
+    }
+    let r = try runner(ledger, t)
+    r.journal = journal
+    r.messagesPerConnection = 2
+    let tally = try r.run(messages(5))
+    #expect(tally.sent == 5)
+    let c = try #require(journal.contents)
+    let keys = Set(ledger.states.keys)
+    #expect(c.recorded == keys && c.started == keys && Set(c.answered.keys) == keys)
+    #expect(c.answered.values.allSatisfy { $0.state == .sent })
+    #expect(Set(c.archived.keys) == keys)
+  }
+
+  @Test func aConnectionThatCannotBeOpenedIsLeftOut() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger)
+    let given = Given(t)
+    let r = try runner(
+      ledger, t,
+      open: { i throws(TransportError) in
+        if i == 1 { throw TransportError(kind: .unreachable, message: "421 too many sessions") }
+        return given.transport
+      }, connections: 2)
+    let tally = try r.run(messages(5))
+    #expect(tally.sent == 5)
+    #expect(t.received.count == 5)
+    #expect(
+      tally.attention == [
+        .connectionsLeftOut(count: 1, of: 2, reason: "421 too many sessions")
+      ])
+    #expect(!tally.needsAttention, "all done over the other connection")
+  }
+
+  @Test func whenNoConnectionOpensNothingIsMarkedAndTheRunFails() throws {
+    let ledger = MemoryLedger()
+    let t = FakeTransport(ledger: ledger)
+    let removed = ArchivedBytes()
+    let r = try runner(
+      ledger, t, unarchive: { removed.append(Array($0.utf8)) },
+      open: { _ throws(TransportError) in
+        throw TransportError(kind: .login, message: "535 authentication failed")
+      }, connections: 2)
+    #expect(throws: TransportError.self) { try r.run(messages(3)) }
+    #expect(ledger.states.isEmpty)
+    #expect(t.received.isEmpty)
+    #expect(removed.all.count == 3)
+  }
+
+  /// A message whose start cannot be journaled is not sent: a recovery would take it for one
+  /// that never started.
+  @Test func aJournalThatCannotBeWrittenStopsTheNightBeforeTheNextMessage() throws {
+    let ledger = MemoryLedger()
+    let journal = MemoryJournal()
+    _ = journal.begin(bootID: "b1")
+    let t = FakeTransport(ledger: ledger)
+    t.onSend = { if t.received.count == 1 { journal.failFromNowOn() } }
+    let r = try runner(ledger, t)
+    r.journal = journal
+    r.messagesPerConnection = 3
+    #expect(throws: (any Error).self) { try r.run(messages(3)) }
+    #expect(t.received.count == 2)
+    #expect(ledger.states.values.filter { $0 == .sent }.count == 2)
+    #expect(ledger.states.count == 2)
+  }
+}
+
+/// A clock that moves only when slept on; `mark` notes the time.
+final class FakeClock: @unchecked Sendable {
+  private let lock = NSLock()
+  private var time: Double
+  private var _marks: [Double] = []
+  init(start: Double) { time = start }
+  var now: Double { lock.withLock { time } }
+  func sleep(_ s: Double) { lock.withLock { time += s } }
+  func mark() { lock.withLock { _marks.append(time) } }
+  var marks: [Double] { lock.withLock { _marks } }
+}
+
+/// Hands a test's transport to the runner's connection thread.
+final class Given: @unchecked Sendable {
+  let transport: any MailTransport
+  init(_ t: any MailTransport) { transport = t }
 }
 
 /// What the runner archived; written from its builder threads.
