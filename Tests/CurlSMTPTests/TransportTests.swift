@@ -65,7 +65,7 @@ func settings(
       _ = try t.send(sampleMessage(), envelope: envelope)
       Issue.record("expected a login failure")
     } catch {
-      #expect(error.kind == .login)
+      #expect(error.code == .login)
       #expect(!error.message.contains("fout-wachtwoord-123"))
     }
     #expect(!t.settings.description.contains("fout-wachtwoord-123"))
@@ -77,7 +77,7 @@ func settings(
     let t = CurlSMTPTransport(settings: settings(server, .starttls, ca: false))
     #expect {
       try t.send(sampleMessage(), envelope: envelope)
-    } throws: { ($0 as? TransportError)?.kind == .tls }
+    } throws: { ($0 as? TransportError)?.code == .tls }
     #expect(server.received().isEmpty)
   }
 
@@ -162,7 +162,7 @@ func settings(
       settings: SMTPSettings(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 5))
     #expect {
       try t.send(sampleMessage(), envelope: envelope)
-    } throws: { ($0 as? TransportError)?.kind == .unreachable }
+    } throws: { ($0 as? TransportError)?.code == .unreachable }
   }
 
   /// Volume: 1,000 messages over one reused connection to Postfix's smtp-sink, every one accepted.
