@@ -96,6 +96,8 @@ public struct SMTPTransaction: Sendable {
   private var pending: [Command] = []
   private var nextRecipient = 0
   private var anyReply = false
+  /// A 421 arrived: the server closes the connection (RFC 5321 §3.8), so no RSET.
+  private var serverClosing = false
   private var verdict: Verdict?
   /// Refusals of the extra (Bcc) recipients, noted on an accepted outcome.
   private var refusedOthers: [String] = []
@@ -189,6 +191,7 @@ public struct SMTPTransaction: Sendable {
     }
     guard !pending.isEmpty else { return protocolError("a reply no command asked for: \(reply)") }
     let command = pending.removeFirst()
+    if reply.code == 421 { serverClosing = true }
     guard Self.pairs(reply, with: command) else {
       return protocolError("the reply \"\(reply)\" does not answer \(command.name)")
     }
@@ -221,7 +224,7 @@ public struct SMTPTransaction: Sendable {
         return finishWithVerdict(close: true)
       }
       switch verdict {
-      case .outcome(_, let close) where close:
+      case .outcome(_, let close) where close || serverClosing:
         phase = .done
         return finishWithVerdict(close: true)
       case .session:
