@@ -156,13 +156,44 @@ func settings(
     #expect(server.received().count == 1, "the server did get it: hence unknown, never deferred")
   }
 
+  /// A stray reply line would shift every later reply by one: paired with their commands, the
+  /// replies no longer fit, and the message is deferred, never counted as sent.
+  @Test(arguments: [["--stray", "rcpt"], ["--stray", "rcpt", "--pipelining"]])
+  func aStrayReplyBeforeTheDataIsDeferred(_ options: [String]) throws {
+    let server = try TestSMTPServer(options)
+    let t = CurlSMTPTransport(settings: settings(server))
+    for i in 0..<2 {
+      let outcome = try t.send(sampleMessage(i), envelope: envelope)
+      #expect(outcome.state == .deferred, "\(outcome)")
+      #expect(outcome.reply.contains("protocol error"), "\(outcome)")
+    }
+    #expect(server.received().isEmpty)
+  }
+
+  /// After the final dot the server may have the message: a reply that cannot be trusted makes
+  /// it unknown, never sent.
+  @Test(arguments: [["--stray", "final"], ["--garbage"], ["--garbage", "--pipelining"]])
+  func anUntrustworthyFinalReplyIsUnknown(_ options: [String]) throws {
+    let server = try TestSMTPServer(options)
+    let t = CurlSMTPTransport(settings: settings(server))
+    let outcome = try t.send(sampleMessage(), envelope: envelope)
+    #expect(outcome.state == .unknown, "\(outcome)")
+    #expect(server.received().count == 1)
+  }
+
   @Test func aClosedPortIsUnreachable() throws {
     let port = try freePort()
     let t = CurlSMTPTransport(
       settings: SMTPSettings(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 5))
-    #expect {
-      try t.send(sampleMessage(), envelope: envelope)
-    } throws: { ($0 as? TransportError)?.code == .unreachable }
+    do {
+      _ = try t.send(sampleMessage(), envelope: envelope)
+      Issue.record("expected unreachable")
+    } catch {
+      #expect(error.code == .unreachable)
+      #expect(error.message.contains("cannot connect to 127.0.0.1:\(port)"), "\(error.message)")
+      #expect(!error.message.contains("DATA"))
+      #expect((error.cause as? CurlError)?.name == "CURLE_COULDNT_CONNECT")
+    }
   }
 
   /// Volume: 1,000 messages over one reused connection to Postfix's smtp-sink, every one accepted.

@@ -2,8 +2,8 @@
 """A real SMTP server for herinner's tests, on 127.0.0.1 only.
 
 aiosmtpd for the normal modes (plain, STARTTLS required + AUTH, implicit TLS, 550 on RCPT,
-451 on DATA, slow replies); a small raw asyncio server for the connection-drop modes that
-aiosmtpd cannot produce. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
+451 on DATA, slow replies); a small raw asyncio server for the faults that neither aiosmtpd
+nor Postfix can be made to produce: connection drops, a stray reply line, an unreadable reply. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
 in DIR/NNNNNN.json. Prints "READY <port> <ca-file or ->" on stdout once listening.
 """
 import argparse
@@ -100,7 +100,9 @@ def run_aiosmtpd(args, store, ca):
 
 
 async def raw_server(args, store):
-    """Drops the connection mid-DATA, or after DATA before the final reply."""
+    """Drops the connection mid-DATA or after DATA before the final reply (--drop), adds a
+    reply nobody asked for after the RCPT reply (--stray rcpt) or after the final one
+    (--stray final), or answers the end of data with a line that is no SMTP reply (--garbage)."""
 
     async def handle(reader, writer):
         writer.write(b"220 127.0.0.1 ESMTP drop-test\r\n")
@@ -113,13 +115,14 @@ async def raw_server(args, store):
             cmd = line.decode("latin-1").strip()
             upper = cmd.upper()
             if upper.startswith("EHLO") or upper.startswith("HELO"):
-                writer.write(b"250-127.0.0.1\r\n250-SIZE 100000000\r\n250 8BITMIME\r\n")
+                pipelining = b"250-PIPELINING\r\n" if args.pipelining else b""
+                writer.write(b"250-127.0.0.1\r\n" + pipelining + b"250-SIZE 100000000\r\n250 8BITMIME\r\n")
             elif upper.startswith("MAIL FROM"):
                 mail_from = cmd[10:]
                 writer.write(b"250 OK\r\n")
             elif upper.startswith("RCPT TO"):
                 rcpts.append(cmd[8:])
-                writer.write(b"250 OK\r\n")
+                writer.write(b"250 OK\r\n" + (b"250 2.1.5 OK\r\n" if args.stray == "rcpt" else b""))
             elif upper == "DATA":
                 writer.write(b"354 go ahead\r\n")
                 await writer.drain()
@@ -133,9 +136,18 @@ async def raw_server(args, store):
                     if not chunk:
                         return
                     data += chunk
-                store.save(mail_from, rcpts, data[:-5])
-                writer.transport.abort()  # after-data: no final reply
-                return
+                if args.drop == "after-data":
+                    store.save(mail_from, rcpts, data[:-5])
+                    writer.transport.abort()  # no final reply
+                    return
+                n = store.save(mail_from, rcpts, data[:-5])
+                if args.garbage:
+                    writer.write(b"OK, got it\r\n")
+                else:
+                    # One write: the stray line arrives together with the reply.
+                    stray = b"250 2.0.0 OK\r\n" if args.stray == "final" else b""
+                    writer.write(b"250 2.0.0 OK queued as RAW%06d\r\n" % n + stray)
+                mail_from, rcpts = None, []
             elif upper == "QUIT":
                 writer.write(b"221 bye\r\n")
                 await writer.drain()
@@ -161,6 +173,9 @@ def main():
     p.add_argument("--defer-data", action="store_true", help="answer 451 after DATA")
     p.add_argument("--drop", choices=["mid-data", "after-data"])
     p.add_argument("--delay", type=float, default=0.0, help="seconds before the reply to DATA")
+    p.add_argument("--stray", choices=["rcpt", "final"], help="a reply line nobody asked for")
+    p.add_argument("--garbage", action="store_true", help="no SMTP reply to the end of data")
+    p.add_argument("--pipelining", action="store_true", help="offer PIPELINING (raw modes)")
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     store = Store(args.dir)
@@ -176,7 +191,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
-    if args.drop:
+    if args.drop or args.stray or args.garbage:
         loop = asyncio.new_event_loop()
         server = loop.run_until_complete(raw_server(args, store))
         port = server.sockets[0].getsockname()[1]
