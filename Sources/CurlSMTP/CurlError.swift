@@ -63,6 +63,7 @@ public struct CurlError: Error, Sendable, CustomStringConvertible {
 /// openssl/x509_vfy.h; libssl-dev is not a build dependency, so the values are here.
 enum X509Verify {
   static let ok = 0
+  static let unspecified = 1
   static let unableToGetIssuerCert = 2
   static let certNotYetValid = 9
   static let certHasExpired = 10
@@ -173,8 +174,9 @@ extension TransportError {
       return "the certificate of \(host) is not valid yet: check this computer's clock"
     case X509Verify.certRevoked:
       return "the certificate of \(host) has been revoked"
-    case X509Verify.ok, X509Verify.hostnameMismatch, X509Verify.ipAddressMismatch:
-      // With a verified chain, libcurl's own check of the name is what failed.
+    case X509Verify.ok, X509Verify.unspecified, X509Verify.hostnameMismatch,
+      X509Verify.ipAddressMismatch:
+      // The chain was fine: libcurl's own check of the name failed (it leaves 0 or 1).
       return "the certificate of the server is not made out to \(host): check the host in "
         + "smtp.url"
     default:

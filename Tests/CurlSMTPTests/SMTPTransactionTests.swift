@@ -582,6 +582,7 @@ let transactionCases: [Case] = [
     (CURLE_PEER_FAILED_VERIFICATION, 0, 19, .tls, "set smtp.caFile"),
     (CURLE_PEER_FAILED_VERIFICATION, 0, 10, .tls, "has expired"),
     (CURLE_PEER_FAILED_VERIFICATION, 0, 0, .tls, "not made out to smtp.example.nl"),
+    (CURLE_PEER_FAILED_VERIFICATION, 0, 1, .tls, "not made out to smtp.example.nl"),
     (CURLE_USE_SSL_FAILED, 0, 0, .tls, "does not offer STARTTLS"),
     (CURLE_SSL_CONNECT_ERROR, 0, 0, .tls, "the TLS handshake with smtp.example.nl:587 failed"),
     (CURLE_SEND_ERROR, 530, 0, .tls, "requires TLS"),

@@ -81,6 +81,25 @@ func settings(
     #expect(server.received().isEmpty)
   }
 
+  /// Each TLS failure says what is wrong with the certificate, not only that TLS failed.
+  @Test(arguments: [
+    (["--cert-name", "mail.elders.example"], "not made out to 127.0.0.1"),
+    (["--cert-expired"], "has expired"),
+  ])
+  func aCertificateProblemIsNamed(_ options: [String], _ words: String) throws {
+    let server = try TestSMTPServer(["--tls", "starttls"] + options)
+    let t = CurlSMTPTransport(settings: settings(server, .starttls))
+    do {
+      _ = try t.send(sampleMessage(), envelope: envelope)
+      Issue.record("expected a TLS error")
+    } catch {
+      #expect(error.code == .tls)
+      #expect(error.message.contains(words), "\(error.message)")
+      #expect((error.cause as? CurlError)?.name == "CURLE_PEER_FAILED_VERIFICATION")
+    }
+    #expect(server.received().isEmpty)
+  }
+
   @Test func plaintextToAServerThatRequiresSTARTTLSIsRefused() throws {
     let server = try TestSMTPServer(["--tls", "starttls"])
     let t = CurlSMTPTransport(settings: settings(server, .none))

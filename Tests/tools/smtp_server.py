@@ -19,19 +19,36 @@ import threading
 import time
 
 
-def make_certs(folder):
-    """A CA made at test time, and a server certificate for 127.0.0.1 signed by it."""
+def make_certs(folder, name="127.0.0.1", expired=False):
+    """A CA made at test time, and a server certificate signed by it: for 127.0.0.1 (or for
+    `name` only, to test a name mismatch), valid now or expired since 2020."""
     ca_key, ca_crt = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
     key, csr, crt = (os.path.join(folder, n) for n in ("server.key", "server.csr", "server.pem"))
     ext = os.path.join(folder, "san.ext")
-    run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=folder)
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_crt,
         "-days", "2", "-subj", "/CN=herinner test CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + name)
     with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
-        "-out", crt, "-days", "2", "-extfile", ext)
+        if name == "127.0.0.1":
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        else:
+            f.write("subjectAltName=DNS:%s\n" % name)
+    if not expired:
+        run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", crt, "-days", "2", "-extfile", ext)
+        return ca_crt, crt, key
+    # "openssl x509" takes no dates in the past; "openssl ca" does.
+    with open(os.path.join(folder, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n"
+                "serial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n"
+                "[p]\ncommonName = supplied\n")
+    open(os.path.join(folder, "index.txt"), "w").close()
+    with open(os.path.join(folder, "serial"), "w") as f:
+        f.write("01\n")
+    run("openssl", "ca", "-batch", "-config", "ca.cnf", "-in", csr, "-out", crt, "-notext",
+        "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-extfile", ext,
+        "-keyfile", ca_key, "-cert", ca_crt)
     return ca_crt, crt, key
 
 
@@ -173,6 +190,8 @@ def main():
     p.add_argument("--defer-data", action="store_true", help="answer 451 after DATA")
     p.add_argument("--drop", choices=["mid-data", "after-data"])
     p.add_argument("--delay", type=float, default=0.0, help="seconds before the reply to DATA")
+    p.add_argument("--cert-name", default="127.0.0.1", help="the only name in the certificate")
+    p.add_argument("--cert-expired", action="store_true", help="a certificate that has expired")
     p.add_argument("--stray", choices=["rcpt", "final"], help="a reply line nobody asked for")
     p.add_argument("--garbage", action="store_true", help="no SMTP reply to the end of data")
     p.add_argument("--pipelining", action="store_true", help="offer PIPELINING (raw modes)")
@@ -181,7 +200,7 @@ def main():
     store = Store(args.dir)
     ca = (None, None, None)
     if args.tls != "none":
-        ca = make_certs(args.dir)
+        ca = make_certs(args.dir, args.cert_name, args.cert_expired)
 
     stop = threading.Event()
     # A parent that spawned us from a thread with SIGTERM blocked passes that mask on.
