@@ -54,7 +54,9 @@ public struct SMTPTransaction: Sendable {
 
   /// The commands whose replies are awaited, in the order sent.
   enum Command: Sendable, Equatable {
-    case mail, rcpt(Int), data, endOfData, rset
+    case mail
+    case rcpt(Int)
+    case data, endOfData, rset
   }
 
   enum Phase: Sendable, Equatable {
@@ -76,14 +78,6 @@ public struct SMTPTransaction: Sendable {
   enum Verdict: Sendable, Equatable {
     case outcome(DeliveryOutcome, close: Bool)
     case session(TransportError.Code, String)
-
-    static func == (a: Verdict, b: Verdict) -> Bool {
-      switch (a, b) {
-      case (.outcome(let x, let c), .outcome(let y, let d)): return x == y && c == d
-      case (.session(let x, let m), .session(let y, let n)): return x == y && m == n
-      default: return false
-      }
-    }
   }
 
   public let envelope: Envelope
@@ -120,7 +114,7 @@ public struct SMTPTransaction: Sendable {
   var pipelinesData: Bool { capabilities.pipelining && envelope.recipients.count == 1 }
 
   public mutating func start() -> Action {
-    precondition(phase == .ready, "start() once")
+    guard phase == .ready else { return protocolError("the transaction was started twice") }
     for address in [envelope.from] + envelope.recipients
     where address.utf8.contains(where: { $0 < 0x21 || $0 == 0x7F || $0 == 0x3C || $0 == 0x3E }) {
       phase = .done
@@ -348,7 +342,8 @@ public struct SMTPTransaction: Sendable {
       if verdict != nil { return finishWithVerdict(close: true) }
       phase = .done
       return .finish(
-        .deferred(code: 0, reply: "not sent: the connection ended before the message was sent (\(why))"),
+        .deferred(
+          code: 0, reply: "not sent: the connection ended before the message was sent (\(why))"),
         then: .close)
     case .finalReply:
       phase = .done

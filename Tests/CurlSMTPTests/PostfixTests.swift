@@ -1,8 +1,9 @@
-@testable import CurlSMTP
 import Foundation
 import HerinnerCore
 import HerinnerTestSupport
 import Testing
+
+@testable import CurlSMTP
 
 /// A complete message (From, To, Date, Message-ID: Postfix adds none of its own), CRLF
 /// throughout, with a line that starts with a dot and a base64 attachment.
@@ -62,7 +63,8 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
     let t = CurlSMTPTransport(settings: postfixSettings(server.tlsPort, .tls, ca: server.caFile))
     let ids = (0..<3).map { _ in newID() }
     for id in ids {
-      #expect(try t.send(postfixMessage(id, attachmentBytes: 2_000), envelope: toCustomer).state == .sent)
+      #expect(
+        try t.send(postfixMessage(id, attachmentBytes: 2_000), envelope: toCustomer).state == .sent)
     }
     for id in ids { #expect(server.delivered(messageID: id) != nil) }
   }
@@ -70,7 +72,8 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
   @Test func aWrongPasswordIsALoginErrorAndTheSessionEndsWithQUIT() throws {
     let before = server.log().components(separatedBy: "auth=0/1 quit=1").count
     let t = CurlSMTPTransport(
-      settings: postfixSettings(server.starttlsPort, password: "fout-wachtwoord-9", ca: server.caFile))
+      settings: postfixSettings(
+        server.starttlsPort, password: "fout-wachtwoord-9", ca: server.caFile))
     do {
       try t.verify()
       Issue.record("expected a refused login")
@@ -130,9 +133,13 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
     let outcome = try t.send(
       postfixMessage(newID()),
       envelope: Envelope(from: PostfixServer.sender, recipients: [PostfixServer.refusedRecipient]))
-    #expect(outcome == .rejected(
-      code: 550,
-      reply: "550 5.1.1 <\(PostfixServer.refusedRecipient)>: Recipient address rejected: User unknown"))
+    #expect(
+      outcome
+        == .rejected(
+          code: 550,
+          reply:
+            "550 5.1.1 <\(PostfixServer.refusedRecipient)>: Recipient address rejected: User unknown"
+        ))
     let id = newID()
     #expect(try t.send(postfixMessage(id), envelope: toCustomer).state == .sent)
     #expect(server.delivered(messageID: id) != nil)
@@ -166,13 +173,15 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
     #expect(t.capabilities.size == PostfixServer.sizeLimit)
     // The connection is still in step, and SIZE= goes with MAIL FROM.
     let id = newID()
-    #expect(try t.send(postfixMessage(id, attachmentBytes: 1_000), envelope: toCustomer).state == .sent)
+    #expect(
+      try t.send(postfixMessage(id, attachmentBytes: 1_000), envelope: toCustomer).state == .sent)
     #expect(server.delivered(messageID: id) != nil)
   }
 
   @Test func aRefusalThatEndsTheSessionStaysARefusal() throws {
     // smtpd_hard_error_limit = 1: Postfix hangs up after the 550, with DATA still unanswered.
-    let t = CurlSMTPTransport(settings: postfixSettings(server.hardErrorLimitPort, ca: server.caFile))
+    let t = CurlSMTPTransport(
+      settings: postfixSettings(server.hardErrorLimitPort, ca: server.caFile))
     let outcome = try t.send(
       postfixMessage(newID()),
       envelope: Envelope(from: PostfixServer.sender, recipients: [PostfixServer.refusedRecipient]))
@@ -184,9 +193,11 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
   }
 
   @Test func aSecondSessionRefusedWith421IsACouldNotOpenThatLeavesTheFirstAlone() throws {
-    let first = CurlSMTPTransport(settings: postfixSettings(server.oneSessionPort, ca: server.caFile))
+    let first = CurlSMTPTransport(
+      settings: postfixSettings(server.oneSessionPort, ca: server.caFile))
     try first.verify()
-    let second = CurlSMTPTransport(settings: postfixSettings(server.oneSessionPort, ca: server.caFile))
+    let second = CurlSMTPTransport(
+      settings: postfixSettings(server.oneSessionPort, ca: server.caFile))
     do {
       try second.verify()
       Issue.record("expected the second session to be refused")

@@ -1,7 +1,8 @@
 import CCurl
-@testable import CurlSMTP
 import HerinnerCore
 import Testing
+
+@testable import CurlSMTP
 
 /// What the scripted server does next.
 enum ServerStep: Sendable, CustomStringConvertible {
@@ -28,7 +29,9 @@ enum ServerStep: Sendable, CustomStringConvertible {
 struct Run: CustomStringConvertible {
   var written: [String] = []
   var end: SMTPTransaction.Action? = nil
-  var description: String { "written \(written.map(\.debugDescription)), end \(String(describing: end))" }
+  var description: String {
+    "written \(written.map(\.debugDescription)), end \(String(describing: end))"
+  }
 }
 
 /// Drives a transaction as CurlSMTPTransport does, against a script instead of a socket; the
@@ -237,17 +240,23 @@ let transactionCases: [Case] = [
     written: [], end: .reconnectAndRetry),
   Case(
     name: "451 to the end of data: deferred, connection kept",
-    script: [.reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("451 4.3.0 later")],
+    script: [
+      .reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("451 4.3.0 later"),
+    ],
     written: [mail + rcpt + "DATA\r\n", "<body>"],
     end: .finish(.deferred(code: 451, reply: "451 4.3.0 later"), then: .keep)),
   Case(
     name: "554 to the end of data: rejected",
-    script: [.reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("554 5.6.0 content")],
+    script: [
+      .reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("554 5.6.0 content"),
+    ],
     written: [mail + rcpt + "DATA\r\n", "<body>"],
     end: .finish(.rejected(code: 554, reply: "554 5.6.0 content"), then: .keep)),
   Case(
     name: "421 to the end of data: deferred, closed",
-    script: [.reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("421 4.3.2 bye")],
+    script: [
+      .reply("250 2.1.0 Ok"), .reply("250 2.1.5 Ok"), .reply("354 go"), .reply("421 4.3.2 bye"),
+    ],
     written: [mail + rcpt + "DATA\r\n", "<body>"],
     end: .finish(.deferred(code: 421, reply: "421 4.3.2 bye"), then: .close)),
   Case(
@@ -452,7 +461,8 @@ let transactionCases: [Case] = [
 
   @Test func anEndlessLineIsMalformedNotABuffer() {
     var reader = SMTPReplyReader()
-    reader.append([UInt8](repeating: UInt8(ascii: "2"), count: SMTPReplyReader.maximumLineLength + 1))
+    reader.append(
+      [UInt8](repeating: UInt8(ascii: "2"), count: SMTPReplyReader.maximumLineLength + 1))
     guard case .malformed = reader.next() else {
       Issue.record("expected malformed")
       return
@@ -493,7 +503,8 @@ let transactionCases: [Case] = [
     let after = replies(
       "220 mx ESMTP\n250-mx\n250 STARTTLS\n220 2.0.0 Ready\n250-mx\n250-PIPELINING\n"
         + "250 SIZE 10240000\n")
-    #expect(SMTPCapabilities(session: after) == SMTPCapabilities(pipelining: true, size: 10_240_000))
+    #expect(
+      SMTPCapabilities(session: after) == SMTPCapabilities(pipelining: true, size: 10_240_000))
   }
 
   @Test func implicitTLSAndPlainSessions() {
@@ -521,7 +532,8 @@ let transactionCases: [Case] = [
 
   @Test func plainWithAnInitialResponse() {
     var l = SMTPLogin(
-      username: "u", password: "p", capabilities: SMTPCapabilities(authMechanisms: ["PLAIN", "LOGIN"]))
+      username: "u", password: "p",
+      capabilities: SMTPCapabilities(authMechanisms: ["PLAIN", "LOGIN"]))
     let (written, end) = drive(&l, ["235 2.7.0 Authentication successful"])
     #expect(written == ["AUTH PLAIN AHUAcA==\r\n"])
     #expect(end == .done)
@@ -537,7 +549,8 @@ let transactionCases: [Case] = [
 
   @Test func aRefusedLoginEndsWithQUITAndNeverShowsThePassword() {
     var l = SMTPLogin(
-      username: "u", password: "geheim-123", capabilities: SMTPCapabilities(authMechanisms: ["PLAIN"]))
+      username: "u", password: "geheim-123",
+      capabilities: SMTPCapabilities(authMechanisms: ["PLAIN"]))
     let (_, end) = drive(&l, ["535 5.7.8 Error: authentication failed"])
     guard case .refuse(let e, let fate) = end else {
       Issue.record("expected a refusal, got \(end)")
@@ -574,9 +587,14 @@ let transactionCases: [Case] = [
     host: "smtp.example.nl", port: 587, security: .starttls, timeoutSeconds: 60)
 
   @Test(arguments: [
-    (CURLE_COULDNT_CONNECT, 0, 0, TransportError.Code.unreachable, "cannot connect to smtp.example.nl:587"),
+    (
+      CURLE_COULDNT_CONNECT, 0, 0, TransportError.Code.unreachable,
+      "cannot connect to smtp.example.nl:587"
+    ),
     (CURLE_COULDNT_RESOLVE_HOST, 0, 0, .unreachable, "cannot find the mail server smtp.example.nl"),
-    (CURLE_OPERATION_TIMEDOUT, 0, 0, .unreachable, "no answer from smtp.example.nl:587 within 60 s"),
+    (
+      CURLE_OPERATION_TIMEDOUT, 0, 0, .unreachable, "no answer from smtp.example.nl:587 within 60 s"
+    ),
     (CURLE_WEIRD_SERVER_REPLY, 421, 0, .unavailable, "would not open a session now (421"),
     (CURLE_PEER_FAILED_VERIFICATION, 0, 20, .tls, "signed by an authority we do not trust"),
     (CURLE_PEER_FAILED_VERIFICATION, 0, 19, .tls, "set smtp.caFile"),
@@ -592,7 +610,8 @@ let transactionCases: [Case] = [
   ) {
     let reply = response == 0 ? nil : SMTPReply(response, "4.7.0 too many connections")
     let e = TransportError.opening(
-      OpeningFailure(rc: rc, detail: "", responseCode: response, verifyResult: verify, reply: reply),
+      OpeningFailure(
+        rc: rc, detail: "", responseCode: response, verifyResult: verify, reply: reply),
       settings: settings)
     #expect(e.code == code)
     #expect(e.message.contains(words), "\(e.message)")

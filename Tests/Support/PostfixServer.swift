@@ -52,8 +52,7 @@ public final class PostfixServer: Sendable {
     }
     folder = NSTemporaryDirectory() + "herinner-postfix-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try
-      "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
+    try "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
       .write(toFile: folder + "/recipient_access", atomically: true, encoding: .utf8)
     var ports: [Int] = []
     while ports.count < 6 {
