@@ -75,6 +75,8 @@ public final class CurlSMTPTransport: MailTransport {
   /// From the EHLO after TLS.
   private(set) var capabilities = SMTPCapabilities()
   private var reader = SMTPReplyReader()
+  /// One receive buffer for the connection's life.
+  private var chunk = [UInt8](repeating: 0, count: 16384)
   private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
   public init(settings: SMTPSettings) {
@@ -294,10 +296,9 @@ public final class CurlSMTPTransport: MailTransport {
     bytes.withUnsafeBytes { write($0) }
   }
 
-  /// Reads into the reply reader once: true when bytes came, nil with why the connection
-  /// ended, false when nothing is there yet (CURLE_AGAIN).
+  /// Reads into the reply reader once: true when bytes came, false when nothing is there yet
+  /// (CURLE_AGAIN), or why the connection ended.
   private func receive() -> Result<Bool, Lost> {
-    var chunk = [UInt8](repeating: 0, count: 16384)
     var n = 0
     let rc = chunk.withUnsafeMutableBytes { curl_easy_recv(handle, $0.baseAddress, $0.count, &n) }
     if rc == CURLE_AGAIN { return .success(false) }

@@ -95,8 +95,11 @@ public struct SMTPReplyReader: Sendable {
   public init() {}
 
   public mutating func append<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
-    if start > 0 && start == buffer.count {
+    if start == buffer.count {
       buffer.removeAll(keepingCapacity: true)
+      start = 0
+    } else if start > 65536 {
+      buffer.removeSubrange(0..<start)
       start = 0
     }
     buffer.append(contentsOf: bytes)
