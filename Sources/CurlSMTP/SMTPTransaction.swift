@@ -77,7 +77,8 @@ public struct SMTPTransaction: Sendable {
   /// What ends the transaction, decided by the first reply that refuses.
   enum Verdict: Sendable, Equatable {
     case outcome(DeliveryOutcome, close: Bool)
-    case session(TransportError.Code, String)
+    /// The code, the operator's message, and the reply that said it.
+    case session(TransportError.Code, String, SMTPReply)
   }
 
   public let envelope: Envelope
@@ -223,7 +224,7 @@ public struct SMTPTransaction: Sendable {
         return finishWithVerdict(close: true)
       case .session:
         phase = .done
-        return finishWithVerdict(close: false)
+        return finishWithVerdict(close: serverClosing)
       case .outcome:
         phase = .reset
         pending = [.rset]
@@ -289,8 +290,9 @@ public struct SMTPTransaction: Sendable {
     switch verdict {
     case .outcome(let o, let c):
       return .finish(o, then: close || c ? .close : .keep)
-    case .session(let code, let message):
-      return .refuseSession(TransportError(code, message), then: close ? .close : .quit)
+    case .session(let code, let message, let reply):
+      return .refuseSession(
+        TransportError(code, message, cause: reply), then: close ? .close : .quit)
     case nil:
       return .finish(
         .deferred(code: 0, reply: "not sent: the transaction ended without a verdict"),
@@ -418,7 +420,7 @@ extension SMTPTransaction {
     .session(
       .login,
       "the server refused to go on without a valid login (\(reply)); check smtp.username and "
-        + "the password")
+        + "the password", reply)
   }
 
   /// A refused MAIL FROM is about us (the sender or the session), except "too large"
@@ -439,7 +441,7 @@ extension SMTPTransaction {
     return .session(
       .senderRefused,
       "the server refused our sender address (\(reply)); check smtp.envelopeFrom or "
-        + "company.email, and that the login may send as it")
+        + "company.email, and that the login may send as it", reply)
   }
 
   /// RFC 3463: 5.1.x (address) and 5.2.x (mailbox) are about the recipient, 5.7.x (security
@@ -457,7 +459,7 @@ extension SMTPTransaction {
       return .session(
         .senderRefused,
         "the server refuses to take mail from us for <\(address)> (\(reply)); check that "
-          + "smtp.username may send through this server")
+          + "smtp.username may send through this server", reply)
     }
     if reply.enhanced == nil, [500, 502, 503, 504].contains(reply.code) {
       // The command itself was not understood: nothing is known about the recipient.
@@ -481,7 +483,7 @@ extension SMTPTransaction {
       return .session(
         .senderRefused,
         "the server refuses to take mail from us (\(reply)); check that smtp.username may "
-          + "send through this server")
+          + "send through this server", reply)
     }
     return .outcome(.rejected(code: reply.code, reply: reply.description), close: false)
   }

@@ -125,6 +125,7 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
     } catch {
       #expect(error.code == .senderRefused)
       #expect(error.message.contains("553 5.7.1"), "\(error.message)")
+      #expect((error.cause as? SMTPReply)?.enhanced == EnhancedStatusCode(5, 7, 1))
     }
   }
 

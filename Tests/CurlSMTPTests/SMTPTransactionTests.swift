@@ -417,7 +417,7 @@ let transactionCases: [Case] = [
     let got: String
     switch SMTPTransaction.verdict(recipient: reply, "b@example.nl") {
     case .outcome(let o, _): got = "\(o.state)"
-    case .session(let code, _): got = code.description
+    case .session(let code, _, _): got = code.description
     }
     #expect(got == expected)
   }
