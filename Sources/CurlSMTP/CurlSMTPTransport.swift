@@ -175,6 +175,15 @@ public final class CurlSMTPTransport: MailTransport {
     connected = true
     capabilities = SMTPCapabilities(session: replies ?? [])
     if let username = settings.username {
+      // Credentials only over TLS, plaintext only to this machine (the config checks the same).
+      guard settings.security != .none || ["127.0.0.1", "::1", "localhost"].contains(settings.host)
+      else {
+        end(.quit)
+        throw TransportError(
+          .tls,
+          "a login over a connection without TLS to \(settings.host) would show the password: "
+            + "set smtp.security to \"starttls\" or \"tls\"")
+      }
       try login(username, settings.password ?? "")
     }
   }
