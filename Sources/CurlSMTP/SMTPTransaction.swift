@@ -417,10 +417,22 @@ extension SMTPTransaction {
   static let loginCodes: Set<Int> = [530, 534, 535, 538]
 
   static func loginRefusal(_ reply: SMTPReply) -> Verdict {
-    .session(
-      .login,
-      "the server refused to go on without a valid login (\(reply)); check smtp.username and "
-        + "the password", reply)
+    switch reply.code {
+    case 535:
+      return .session(
+        .login,
+        "the server refused the login (\(reply)); check smtp.username and the password", reply)
+    case 530:
+      // RFC 4954 (authentication required) and RFC 3207 (STARTTLS first) share 530 5.7.0.
+      return .session(
+        .login,
+        "the server requires a login or TLS first (\(reply)); check smtp.username, the password "
+          + "and smtp.security", reply)
+    default:
+      return .session(
+        .login,
+        "the server requires a stronger login or TLS (\(reply)); check smtp.security", reply)
+    }
   }
 
   /// A refused MAIL FROM is about us (the sender or the session), except "too large"

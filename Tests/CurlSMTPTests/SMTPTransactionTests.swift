@@ -212,8 +212,8 @@ let transactionCases: [Case] = [
     written: ["MAIL FROM:<a@studiovermeer.nl>\r\n", rcpt],
     end: refused(
       .login,
-      "the server refused to go on without a valid login (530 5.7.0 Authentication required); "
-        + "check smtp.username and the password", .quit)),
+      "the server requires a login or TLS first (530 5.7.0 Authentication required); check "
+        + "smtp.username, the password and smtp.security", .quit)),
   Case(
     name: "4xx at RCPT: deferred, the connection stays after RSET",
     script: [
