@@ -203,9 +203,12 @@ func settings(
   func anUntrustworthyFinalReplyIsUnknown(_ options: [String]) throws {
     let server = try TestSMTPServer(options)
     let t = CurlSMTPTransport(settings: settings(server))
-    let outcome = try t.send(sampleMessage(), envelope: envelope)
+    let message = sampleMessage()
+    let outcome = try t.send(message, envelope: envelope)
     #expect(outcome.state == .unknown, "\(outcome)")
     #expect(server.received().count == 1)
+    // The server announces SIZE: MAIL FROM says how large the message is (RFC 1870).
+    #expect(server.received().first?.from == "<a@studiovermeer.nl> SIZE=\(message.count)")
   }
 
   @Test func aClosedPortIsUnreachable() throws {
