@@ -212,4 +212,45 @@ let toCustomer = Envelope(from: PostfixServer.sender, recipients: ["b@example.nl
     #expect(try first.send(postfixMessage(id), envelope: toCustomer).state == .sent)
     #expect(server.delivered(messageID: id) != nil)
   }
+
+  /// Postfix closes an idle session with "421 4.4.2 … timeout exceeded": the next message
+  /// opens a new session and goes out once.
+  @Test func aSessionTheServerClosedWhileIdleIsOpenedAgain() throws {
+    let t = CurlSMTPTransport(settings: postfixSettings(server.idlePort, ca: server.caFile))
+    let first = newID()
+    #expect(try t.send(postfixMessage(first), envelope: toCustomer).state == .sent)
+    Thread.sleep(forTimeInterval: 3)
+    #expect(server.log().contains("postfix/p\(server.idlePort)/smtpd"))
+    #expect(server.log().contains("timeout after END-OF-MESSAGE"), "Postfix closed the session")
+    let second = newID()
+    #expect(try t.send(postfixMessage(second), envelope: toCustomer).state == .sent)
+    #expect(server.delivered(messageID: first) != nil)
+    #expect(server.delivered(messageID: second) != nil)
+    let copies = server.deliveredMessages().filter {
+      String(decoding: $0, as: UTF8.self).contains("Message-ID: <\(second)>")
+    }
+    #expect(copies.count == 1)
+  }
+
+  @Test func aBccGoesInTheEnvelopeOnly() throws {
+    let t = CurlSMTPTransport(settings: postfixSettings(server.starttlsPort, ca: server.caFile))
+    let id = newID()
+    let message = postfixMessage(id)
+    let outcome = try t.send(
+      message,
+      envelope: Envelope(
+        from: PostfixServer.sender, recipients: ["b@example.nl", "archief@studiovermeer.nl"]))
+    #expect(outcome.state == .sent)
+    _ = server.delivered(messageID: id)
+    var copies: [String] = []
+    for _ in 0..<100 {
+      copies = server.deliveredMessages().map { String(decoding: $0, as: UTF8.self) }
+        .filter { $0.contains("Message-ID: <\(id)>") }
+      if copies.count == 2 { break }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    #expect(copies.count == 2)
+    #expect(copies.contains { $0.contains("Delivered-To: archief@studiovermeer.nl\n") })
+    #expect(copies.allSatisfy { withoutPostfixHeaders(Array($0.utf8)) == message })
+  }
 }

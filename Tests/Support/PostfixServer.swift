@@ -31,6 +31,8 @@ public final class PostfixServer: Sendable {
   public let smallPort: Int
   /// As `starttlsPort`, one session per client: a second connection gets 421.
   public let oneSessionPort: Int
+  /// As `starttlsPort`, an idle session is closed after 2 s (smtpd_timeout: 421, then the end).
+  public let idlePort: Int
 
   private static let instance: Result<PostfixServer, ServerStartError> = {
     do { return .success(try PostfixServer()) } catch let e as ServerStartError {
@@ -55,12 +57,13 @@ public final class PostfixServer: Sendable {
     try "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
       .write(toFile: folder + "/recipient_access", atomically: true, encoding: .utf8)
     var ports: [Int] = []
-    while ports.count < 6 {
+    while ports.count < 7 {
       let p = try freePort()
       if !ports.contains(p) { ports.append(p) }
     }
     (starttlsPort, tlsPort, noPipeliningPort, hardErrorLimitPort, smallPort, oneSessionPort) =
       (ports[0], ports[1], ports[2], ports[3], ports[4], ports[5])
+    idlePort = ports[6]
     caFile = folder + "/pki/ca.crt"
     maildir = folder + "/mail/inbox"
 
