@@ -4,13 +4,9 @@
 static inline CURLcode herinner_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode herinner_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode herinner_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode herinner_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode herinner_setopt_offset(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 typedef size_t (*herinner_io_callback)(char *, size_t, size_t, void *);
 static inline CURLcode herinner_setopt_callback(CURL *h, CURLoption o, herinner_io_callback f) { return curl_easy_setopt(h, o, f); }
 static inline CURLcode herinner_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-typedef int (*herinner_debug_callback)(CURL *, curl_infotype, char *, size_t, void *);
-static inline CURLcode herinner_setopt_debug(CURL *h, herinner_debug_callback f) { return curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, f); }
 static inline CURLcode herinner_getinfo_socket(CURL *h, curl_socket_t *v) { return curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, v); }
 
 #include <string.h>

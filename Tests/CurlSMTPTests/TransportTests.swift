@@ -65,7 +65,7 @@ func settings(
       _ = try t.send(sampleMessage(), envelope: envelope)
       Issue.record("expected a login failure")
     } catch {
-      #expect(error.kind == .login)
+      #expect(error.code == .login)
       #expect(!error.message.contains("fout-wachtwoord-123"))
     }
     #expect(!t.settings.description.contains("fout-wachtwoord-123"))
@@ -77,14 +77,41 @@ func settings(
     let t = CurlSMTPTransport(settings: settings(server, .starttls, ca: false))
     #expect {
       try t.send(sampleMessage(), envelope: envelope)
-    } throws: { ($0 as? TransportError)?.kind == .tls }
+    } throws: { ($0 as? TransportError)?.code == .tls }
+    #expect(server.received().isEmpty)
+  }
+
+  /// Each TLS failure says what is wrong with the certificate, not only that TLS failed.
+  @Test(arguments: [
+    (["--cert-name", "mail.elders.example"], "not made out to 127.0.0.1"),
+    (["--cert-expired"], "has expired"),
+  ])
+  func aCertificateProblemIsNamed(_ options: [String], _ words: String) throws {
+    let server = try TestSMTPServer(["--tls", "starttls"] + options)
+    let t = CurlSMTPTransport(settings: settings(server, .starttls))
+    do {
+      _ = try t.send(sampleMessage(), envelope: envelope)
+      Issue.record("expected a TLS error")
+    } catch {
+      #expect(error.code == .tls)
+      #expect(error.message.contains(words), "\(error.message)")
+      #expect((error.cause as? CurlError)?.name == "CURLE_PEER_FAILED_VERIFICATION")
+    }
     #expect(server.received().isEmpty)
   }
 
   @Test func plaintextToAServerThatRequiresSTARTTLSIsRefused() throws {
     let server = try TestSMTPServer(["--tls", "starttls"])
     let t = CurlSMTPTransport(settings: settings(server, .none))
-    #expect(throws: TransportError.self) { try t.send(sampleMessage(), envelope: envelope) }
+    do {
+      _ = try t.send(sampleMessage(), envelope: envelope)
+      Issue.record("expected the session to be refused")
+    } catch {
+      // aiosmtpd answers MAIL FROM with 530 (RFC 3207 §4): about the session, not the message.
+      #expect(error.code == .login)
+      #expect(error.message.contains("TLS"), "\(error.message)")
+      #expect(error.message.contains("smtp.security"))
+    }
     #expect(server.received().isEmpty)
   }
 
@@ -156,13 +183,47 @@ func settings(
     #expect(server.received().count == 1, "the server did get it: hence unknown, never deferred")
   }
 
+  /// A stray reply line would shift every later reply by one: paired with their commands, the
+  /// replies no longer fit, and the message is deferred, never counted as sent.
+  @Test(arguments: [["--stray", "rcpt"], ["--stray", "rcpt", "--pipelining"]])
+  func aStrayReplyBeforeTheDataIsDeferred(_ options: [String]) throws {
+    let server = try TestSMTPServer(options)
+    let t = CurlSMTPTransport(settings: settings(server))
+    for i in 0..<2 {
+      let outcome = try t.send(sampleMessage(i), envelope: envelope)
+      #expect(outcome.state == .deferred, "\(outcome)")
+      #expect(outcome.reply.contains("protocol error"), "\(outcome)")
+    }
+    #expect(server.received().isEmpty)
+  }
+
+  /// After the final dot the server may have the message: a reply that cannot be trusted makes
+  /// it unknown, never sent.
+  @Test(arguments: [["--stray", "final"], ["--garbage"], ["--garbage", "--pipelining"]])
+  func anUntrustworthyFinalReplyIsUnknown(_ options: [String]) throws {
+    let server = try TestSMTPServer(options)
+    let t = CurlSMTPTransport(settings: settings(server))
+    let message = sampleMessage()
+    let outcome = try t.send(message, envelope: envelope)
+    #expect(outcome.state == .unknown, "\(outcome)")
+    #expect(server.received().count == 1)
+    // The server announces SIZE: MAIL FROM says how large the message is (RFC 1870).
+    #expect(server.received().first?.from == "<a@studiovermeer.nl> SIZE=\(message.count)")
+  }
+
   @Test func aClosedPortIsUnreachable() throws {
     let port = try freePort()
     let t = CurlSMTPTransport(
       settings: SMTPSettings(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 5))
-    #expect {
-      try t.send(sampleMessage(), envelope: envelope)
-    } throws: { ($0 as? TransportError)?.kind == .unreachable }
+    do {
+      _ = try t.send(sampleMessage(), envelope: envelope)
+      Issue.record("expected unreachable")
+    } catch {
+      #expect(error.code == .unreachable)
+      #expect(error.message.contains("cannot connect to 127.0.0.1:\(port)"), "\(error.message)")
+      #expect(!error.message.contains("DATA"))
+      #expect((error.cause as? CurlError)?.name == "CURLE_COULDNT_CONNECT")
+    }
   }
 
   /// Volume: 1,000 messages over one reused connection to Postfix's smtp-sink, every one accepted.

@@ -2,8 +2,8 @@
 """A real SMTP server for herinner's tests, on 127.0.0.1 only.
 
 aiosmtpd for the normal modes (plain, STARTTLS required + AUTH, implicit TLS, 550 on RCPT,
-451 on DATA, slow replies); a small raw asyncio server for the connection-drop modes that
-aiosmtpd cannot produce. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
+451 on DATA, slow replies); a small raw asyncio server for the faults that neither aiosmtpd
+nor Postfix can be made to produce: connection drops, a stray reply line, an unreadable reply. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
 in DIR/NNNNNN.json. Prints "READY <port> <ca-file or ->" on stdout once listening.
 """
 import argparse
@@ -19,19 +19,36 @@ import threading
 import time
 
 
-def make_certs(folder):
-    """A CA made at test time, and a server certificate for 127.0.0.1 signed by it."""
+def make_certs(folder, name="127.0.0.1", expired=False):
+    """A CA made at test time, and a server certificate signed by it: for 127.0.0.1 (or for
+    `name` only, to test a name mismatch), valid now or expired since 2020."""
     ca_key, ca_crt = os.path.join(folder, "ca.key"), os.path.join(folder, "ca.pem")
     key, csr, crt = (os.path.join(folder, n) for n in ("server.key", "server.csr", "server.pem"))
     ext = os.path.join(folder, "san.ext")
-    run = lambda *a: subprocess.run(a, check=True, capture_output=True)
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, cwd=folder)
     run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca_crt,
         "-days", "2", "-subj", "/CN=herinner test CA")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + name)
     with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
-        "-out", crt, "-days", "2", "-extfile", ext)
+        if name == "127.0.0.1":
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        else:
+            f.write("subjectAltName=DNS:%s\n" % name)
+    if not expired:
+        run("openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", crt, "-days", "2", "-extfile", ext)
+        return ca_crt, crt, key
+    # "openssl x509" takes no dates in the past; "openssl ca" does.
+    with open(os.path.join(folder, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\n"
+                "serial = serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = none\n"
+                "[p]\ncommonName = supplied\n")
+    open(os.path.join(folder, "index.txt"), "w").close()
+    with open(os.path.join(folder, "serial"), "w") as f:
+        f.write("01\n")
+    run("openssl", "ca", "-batch", "-config", "ca.cnf", "-in", csr, "-out", crt, "-notext",
+        "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-extfile", ext,
+        "-keyfile", ca_key, "-cert", ca_crt)
     return ca_crt, crt, key
 
 
@@ -100,7 +117,9 @@ def run_aiosmtpd(args, store, ca):
 
 
 async def raw_server(args, store):
-    """Drops the connection mid-DATA, or after DATA before the final reply."""
+    """Drops the connection mid-DATA or after DATA before the final reply (--drop), adds a
+    reply nobody asked for after the RCPT reply (--stray rcpt) or after the final one
+    (--stray final), or answers the end of data with a line that is no SMTP reply (--garbage)."""
 
     async def handle(reader, writer):
         writer.write(b"220 127.0.0.1 ESMTP drop-test\r\n")
@@ -113,13 +132,14 @@ async def raw_server(args, store):
             cmd = line.decode("latin-1").strip()
             upper = cmd.upper()
             if upper.startswith("EHLO") or upper.startswith("HELO"):
-                writer.write(b"250-127.0.0.1\r\n250-SIZE 100000000\r\n250 8BITMIME\r\n")
+                pipelining = b"250-PIPELINING\r\n" if args.pipelining else b""
+                writer.write(b"250-127.0.0.1\r\n" + pipelining + b"250-SIZE 100000000\r\n250 8BITMIME\r\n")
             elif upper.startswith("MAIL FROM"):
                 mail_from = cmd[10:]
                 writer.write(b"250 OK\r\n")
             elif upper.startswith("RCPT TO"):
                 rcpts.append(cmd[8:])
-                writer.write(b"250 OK\r\n")
+                writer.write(b"250 OK\r\n" + (b"250 2.1.5 OK\r\n" if args.stray == "rcpt" else b""))
             elif upper == "DATA":
                 writer.write(b"354 go ahead\r\n")
                 await writer.drain()
@@ -133,9 +153,18 @@ async def raw_server(args, store):
                     if not chunk:
                         return
                     data += chunk
-                store.save(mail_from, rcpts, data[:-5])
-                writer.transport.abort()  # after-data: no final reply
-                return
+                if args.drop == "after-data":
+                    store.save(mail_from, rcpts, data[:-5])
+                    writer.transport.abort()  # no final reply
+                    return
+                n = store.save(mail_from, rcpts, data[:-5])
+                if args.garbage:
+                    writer.write(b"OK, got it\r\n")
+                else:
+                    # One write: the stray line arrives together with the reply.
+                    stray = b"250 2.0.0 OK\r\n" if args.stray == "final" else b""
+                    writer.write(b"250 2.0.0 OK queued as RAW%06d\r\n" % n + stray)
+                mail_from, rcpts = None, []
             elif upper == "QUIT":
                 writer.write(b"221 bye\r\n")
                 await writer.drain()
@@ -161,12 +190,17 @@ def main():
     p.add_argument("--defer-data", action="store_true", help="answer 451 after DATA")
     p.add_argument("--drop", choices=["mid-data", "after-data"])
     p.add_argument("--delay", type=float, default=0.0, help="seconds before the reply to DATA")
+    p.add_argument("--cert-name", default="127.0.0.1", help="the only name in the certificate")
+    p.add_argument("--cert-expired", action="store_true", help="a certificate that has expired")
+    p.add_argument("--stray", choices=["rcpt", "final"], help="a reply line nobody asked for")
+    p.add_argument("--garbage", action="store_true", help="no SMTP reply to the end of data")
+    p.add_argument("--pipelining", action="store_true", help="offer PIPELINING (raw modes)")
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     store = Store(args.dir)
     ca = (None, None, None)
     if args.tls != "none":
-        ca = make_certs(args.dir)
+        ca = make_certs(args.dir, args.cert_name, args.cert_expired)
 
     stop = threading.Event()
     # A parent that spawned us from a thread with SIGTERM blocked passes that mask on.
@@ -176,7 +210,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
 
-    if args.drop:
+    if args.drop or args.stray or args.garbage:
         loop = asyncio.new_event_loop()
         server = loop.run_until_complete(raw_server(args, store))
         port = server.sockets[0].getsockname()[1]
