@@ -35,6 +35,8 @@ let package = Package(
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // syncfs(2), which Glibc only declares with _GNU_SOURCE.
     .target(name: "CHerinnerSystem"),
+    // Returned mail: MIME reader, delivery reports, auto-replies, matching to a reminder. Pure.
+    .target(name: "HerinnerBounces", dependencies: ["HerinnerCore"], swiftSettings: settings),
     // The night: decide, render, record, send, record; resend; export. Sees only the ports.
     .target(
       name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"],
@@ -44,7 +46,7 @@ let package = Package(
       name: "herinner",
       dependencies: [
         "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
-        "CurlSMTP", "CHerinnerSystem",
+        "CurlSMTP", "CHerinnerSystem", "HerinnerBounces",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -56,6 +58,9 @@ let package = Package(
     .testTarget(
       name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
       swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerBouncesTests", dependencies: ["HerinnerBounces", "HerinnerCore"],
+      exclude: ["Fixtures"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),

@@ -17,7 +17,7 @@ struct Herinner: ParsableCommand {
     version: "herinner 0.1.0",
     subcommands: [
       Send.self, Resend.self, Resolve.self, Check.self, Status.self, Export.self, Payments.self,
-      Reference.self, Calls.self, LogCall.self, History.self,
+      Reference.self, Calls.self, LogCall.self, History.self, Bounces.self,
     ]
   )
 }
