@@ -285,7 +285,7 @@ struct PlainReport {
     "copy of the original message", "copy of your message", "original message follows",
     "----- original message -----", "original message headers", "header of the original message",
     "headers of the original message", "the original message headers", "original message header",
-    "returned message", "bounced e-mail:", "message headers follow", "undelivered message follows",
+    "bounced e-mail:", "message headers follow", "undelivered message follows",
     "this report relates to a message you sent with the following header fields",
     "original message header fields", "--- original message ---", "header of original message",
     "the header of the original", "----- transcript of session follows -----",
@@ -394,7 +394,9 @@ struct PlainReport {
       var s = Substring(l)
       if s.hasSuffix(":") { s = s.dropLast() }
       s = s.trimmingCharacters(in: CharacterSet(charactersIn: "<>\"' ")).prefix(1000)
-      if !s.contains(" "), let a = Addresses.first(in: String(s)), usable(a) { return a }
+      if !s.contains(" "), let a = Addresses.first(in: String(s)), a == s.lowercased(), usable(a) {
+        return a
+      }
     }
     // A line that labels it.
     let labels = [
@@ -411,7 +413,8 @@ struct PlainReport {
         }
       }
     }
-    for l in lines where !l.lowercased().hasPrefix("from:") {
+    let quotedFields = ["from:", "message-id:", "in-reply-to:", "references:", "received:"]
+    for l in lines where !quotedFields.contains(where: l.lowercased().hasPrefix) {
       for a in Addresses.all(in: l) where usable(a) { return a }
     }
     return nil

@@ -98,11 +98,22 @@ public enum MailReader {
   static func headerBlock(_ lines: Lines, _ range: Range<Int>) -> (
     headers: MailHeaders, bodyStart: Int
   ) {
+    let (h, start, _) = headerBlockEnding(lines, range)
+    return (h, start)
+  }
+
+  /// The header block and where the body starts; `ended` is false when the lines ran out
+  /// before the blank line that ends a header block.
+  static func headerBlockEnding(_ lines: Lines, _ range: Range<Int>) -> (
+    headers: MailHeaders, bodyStart: Int, ended: Bool
+  ) {
     var fields: [MailHeaderField] = []
     var i = range.lowerBound
     while i < range.upperBound {
       let s = lines.string(i)
-      if s.trimmingCharacters(in: .whitespaces).isEmpty { return (MailHeaders(fields), i + 1) }
+      if s.trimmingCharacters(in: .whitespaces).isEmpty {
+        return (MailHeaders(fields), i + 1, true)
+      }
       if s.first == " " || s.first == "\t" {
         if !fields.isEmpty {
           fields[fields.count - 1].value += " " + s.trimmingCharacters(in: .whitespaces)
@@ -113,14 +124,16 @@ public enum MailReader {
         fields.append(MailHeaderField(name: name, value: value))
       } else if fields.isEmpty || s.hasPrefix(">From ") || s.hasPrefix("From ") {
         // A stray From_ line among headers is skipped, not taken as the body.
-        if !(s.hasPrefix("From ") || s.hasPrefix(">From ")) { return (MailHeaders(fields), i) }
+        if !(s.hasPrefix("From ") || s.hasPrefix(">From ")) {
+          return (MailHeaders(fields), i, true)
+        }
       } else {
         // A line that is no header ends the block (a missing blank line).
-        return (MailHeaders(fields), i)
+        return (MailHeaders(fields), i, true)
       }
       i += 1
     }
-    return (MailHeaders(fields), range.upperBound)
+    return (MailHeaders(fields), range.upperBound, false)
   }
 
   static func entity(
@@ -157,7 +170,6 @@ public enum MailReader {
     declared: Set<String>
   ) throws(MailFormatError) {
     let open = "--" + boundary
-    let close = open + "--"
     var starts: [Int] = []
     var closeAt: Int?
     for i in range {
@@ -170,7 +182,6 @@ public enum MailReader {
         break
       }
       if rest.allSatisfy({ $0 == " " || $0 == "\t" }) { starts.append(i) }
-      _ = close
     }
     guard let firstStart = starts.first else {
       // No delimiter at all: the body is read as one text, as a mail client shows it.
@@ -179,9 +190,6 @@ public enum MailReader {
       return
     }
     let end = closeAt ?? range.upperBound
-    if closeAt == nil && strict && !endsWithStrayClose(lines, range, declared: declared) {
-      throw .cutOff(contentType: part.contentType)
-    }
     var outside = lines.bytes(range.lowerBound..<firstStart)
     if let closeAt { outside += lines.bytes((closeAt + 1)..<range.upperBound) }
     part.outside = outside
@@ -190,7 +198,23 @@ public enum MailReader {
       let sub = (s + 1)..<max(s + 1, partEnd)
       part.parts.append(try entity(lines, sub, strict: strict, declared: declared))
     }
+    if closeAt == nil && strict && !endsWithStrayClose(lines, range, declared: declared) {
+      // Reporting servers cut the returned original short on purpose (RFC 3462 §3: it "MAY be
+      // truncated"), and often drop the closing delimiter with it; anything else that ends
+      // without its delimiter is an incomplete file.
+      let last = starts[starts.count - 1]
+      let lastEnded = headerBlockEnding(lines, (last + 1)..<end).ended
+      let lastType = part.parts.last?.contentType ?? ""
+      if !(lastEnded && Self.returnedOriginalTypes.contains(lastType)) {
+        throw .cutOff(contentType: part.contentType)
+      }
+    }
   }
+
+  static let returnedOriginalTypes: Set<String> = [
+    "message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers",
+    "message/global-headers",
+  ]
 
   /// True when the last non-blank line closes a boundary that no Content-Type declared: the
   /// sender misnamed the closing delimiter, but nothing is missing.

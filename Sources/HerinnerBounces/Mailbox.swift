@@ -29,7 +29,7 @@ public enum Mbox {
     for i in 0..<lines.count {
       let r = lines.ranges[i]
       let line = bytes[r]
-      if previousBlank && line.starts(with: Array("From ".utf8)) {
+      if previousBlank && isSeparator(line) {
         if open { out.append(trimmed(current)) }
         current = []
         open = true
@@ -49,6 +49,19 @@ public enum Mbox {
     }
     if open { out.append(trimmed(current)) }
     return out
+  }
+
+  /// The bytes after the first line.
+  public static func droppingFromLine(_ bytes: [UInt8]) -> [UInt8] {
+    guard let lf = bytes.firstIndex(of: 0x0A) else { return [] }
+    return Array(bytes[(lf + 1)...])
+  }
+
+  /// `From sender Sat Oct  4 08:00:09 2025` (RFC 4155): a sender, then a date with a time.
+  static func isSeparator<C: Collection>(_ line: C) -> Bool where C.Element == UInt8 {
+    guard line.starts(with: Array("From ".utf8)) else { return false }
+    let tokens = line.split(separator: 0x20)
+    return tokens.count >= 6 && tokens.contains { $0.filter { $0 == 0x3A }.count == 2 }
   }
 
   /// The blank line before the next separator belongs to the separator (RFC 4155).
@@ -100,6 +113,10 @@ public enum MailInputs {
     }
     let bytes = [UInt8](data)
     guard Mbox.isMbox(bytes) else { return [MailInput(name: path, bytes: bytes)] }
+    // An .eml file is one message; a From_ line before it (as some tools save them) is dropped.
+    if path.lowercased().hasSuffix(".eml") {
+      return [MailInput(name: path, bytes: Mbox.droppingFromLine(bytes))]
+    }
     let messages = Mbox.messages(bytes)
     if messages.count == 1 { return [MailInput(name: path, bytes: messages[0])] }
     return messages.enumerated().map { MailInput(name: "\(path)#\($0.offset + 1)", bytes: $0.element) }
