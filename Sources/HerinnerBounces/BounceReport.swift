@@ -339,8 +339,16 @@ struct PlainReport {
     let subjectSays = Self.bounceSubjects.contains { subject.contains($0) }
     let bodySays = Self.bouncePhrases.contains { body.contains($0) }
     if fromDaemon { return subjectSays || bodySays || StatusCodes.first(in: notice) != nil }
-    return subjectSays && bodySays && !AutoReply.isAutoReply(message)
+    if AutoReply.isAutoReply(message) { return false }
+    return (subjectSays && bodySays) || Self.noticePhrases.contains { body.contains($0) }
   }
+
+  /// Words only a delivery notice uses, whoever sends it.
+  static let noticePhrases = [
+    "could not be delivered to:", "delivery to the following recipient failed",
+    "following address(es) failed", "this is a permanent error", "wasn't able to deliver your",
+    "has not yet been delivered to", "permanent fatal errors",
+  ]
 
   static let finalPhrases = [
     "i've given up", "i have given up", "giving up on", "not going to try again", "permanent error",
