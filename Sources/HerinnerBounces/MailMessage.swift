@@ -363,7 +363,7 @@ enum TransferEncoding {
     out.reserveCapacity(bytes.count * 3 / 4)
     var acc: UInt32 = 0
     var n = 0
-    for b in bytes {
+    loop: for b in bytes {
       let v: UInt32
       switch b {
       case 0x41...0x5A: v = UInt32(b - 0x41)
@@ -371,7 +371,7 @@ enum TransferEncoding {
       case 0x30...0x39: v = UInt32(b - 0x30 + 52)
       case 0x2B: v = 62
       case 0x2F: v = 63
-      case 0x3D: return out
+      case 0x3D: break loop
       default: continue
       }
       acc = (acc << 6) | v
