@@ -59,7 +59,8 @@ let package = Package(
       name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
       swiftSettings: settings),
     .testTarget(
-      name: "HerinnerBouncesTests", dependencies: ["HerinnerBounces", "HerinnerCore"],
+      name: "HerinnerBouncesTests",
+      dependencies: ["HerinnerBounces", "HerinnerCore", "HerinnerLedger"],
       exclude: ["Fixtures"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(

@@ -113,7 +113,7 @@ struct BouncesImport: ParsableCommand {
     return s
   }
 
-  /// The messages the ledger recorded as handed to the server, read-only; none when there is
+  /// The messages the ledger recorded as sent (or perhaps sent), read-only; none when there is
   /// no ledger yet.
   func sentMessages(_ config: Config) throws -> [SentMessage] {
     guard FileManager.default.fileExists(atPath: config.ledger),
@@ -128,7 +128,8 @@ struct BouncesImport: ParsableCommand {
     }
     var byID: [String: SentMessage] = [:]
     var order: [String] = []
-    for r in rows where r.state != .sending {
+    // Only a message that may have reached the server can come back.
+    for r in rows where r.state == .sent || r.state == .unknown {
       if var m = byID[r.messageID] {
         if !m.invoices.contains(r.invoice) { m.invoices.append(r.invoice) }
         byID[r.messageID] = m
