@@ -56,7 +56,9 @@ public enum BounceMatcher {
       if hits.count > 1 {
         // A tag names a delivery, not one attempt: the latest before the report.
         if let date = report.date,
-          let latest = hits.filter({ $0.sent <= date.adding(days: 1) }).max(by: { $0.sent < $1.sent }),
+          let latest = hits.filter({ $0.sent <= date.adding(days: 1) }).max(by: {
+            $0.sent < $1.sent
+          }),
           hits.filter({ $0.sent == latest.sent }).count == 1
         {
           return BounceMatch(message: latest, rule: .envelopeTag)

@@ -295,13 +295,16 @@ struct PlainReport {
     let lower = t.lowercased()
     var best: String.Index? = nil
     for m in markers {
-      if let r = lower.range(of: m), best == nil || r.lowerBound < best! { best = r.lowerBound }
+      if let r = lower.range(of: m), r.lowerBound < (best ?? lower.endIndex) {
+        best = r.lowerBound
+      }
     }
     guard let best else { return (t, nil) }
     // Same offsets: lower-casing ASCII markers keeps the text's length in these reports;
     // where it does not, the whole text is the notice.
     let offset = lower.distance(from: lower.startIndex, to: best)
-    guard lower.count == t.count, let i = t.index(t.startIndex, offsetBy: offset, limitedBy: t.endIndex)
+    guard lower.count == t.count,
+      let i = t.index(t.startIndex, offsetBy: offset, limitedBy: t.endIndex)
     else { return (t, nil) }
     return (String(t[..<i]), String(t[i...]))
   }
@@ -310,8 +313,10 @@ struct PlainReport {
 
   var fromDaemon: Bool {
     let f = from
-    return ["mailer-daemon", "postmaster", "mail delivery", "mailerdaemon", "mail-daemon",
-      "mail administrator", "mdaemon", "mail system"].contains { f.contains($0) }
+    return [
+      "mailer-daemon", "postmaster", "mail delivery", "mailerdaemon", "mail-daemon",
+      "mail administrator", "mdaemon", "mail system",
+    ].contains { f.contains($0) }
   }
 
   static let bounceSubjects = [
@@ -387,7 +392,9 @@ struct PlainReport {
   var recipient: String? {
     if let a = message.headers["X-Failed-Recipients"].flatMap(Addresses.first) { return a }
     var own: Set<String> = []
-    for name in ["From", "To", "Delivered-To", "X-Original-To", "Envelope-To", "Reply-To", "Sender"] {
+    for name in [
+      "From", "To", "Delivered-To", "X-Original-To", "Envelope-To", "Reply-To", "Sender",
+    ] {
       for v in message.headers.all(name) { own.formUnion(Addresses.all(in: v)) }
     }
     func usable(_ a: String) -> Bool {
@@ -414,7 +421,8 @@ struct PlainReport {
     for l in lines {
       let lower = l.lowercased()
       for label in labels where lower.contains(label) {
-        if let r = lower.range(of: label), let a = Addresses.first(in: String(lower[r.upperBound...])),
+        if let r = lower.range(of: label),
+          let a = Addresses.first(in: String(lower[r.upperBound...])),
           usable(a)
         {
           return a
@@ -533,7 +541,8 @@ public enum StatusCodes {
             k += 1
             detail += 1
           }
-          let longer = k < s.count && (isDigit(s[k]) || (s[k] == 0x2E && k + 1 < s.count && isDigit(s[k + 1])))
+          let longer =
+            k < s.count && (isDigit(s[k]) || (s[k] == 0x2E && k + 1 < s.count && isDigit(s[k + 1])))
           if detail >= 1 && detail <= 3 && !longer {
             return String(decoding: s[i..<k], as: UTF8.self)
           }
@@ -576,7 +585,9 @@ public enum Addresses {
       var domain = Array(s[(i + 1)..<b])
       while let l = domain.last, l == 0x2E || l == 0x2D { domain.removeLast() }
       if !local.isEmpty && domain.contains(0x2E) && !domain.isEmpty {
-        out.append((String(decoding: local, as: UTF8.self) + "@" + String(decoding: domain, as: UTF8.self)).lowercased())
+        out.append(
+          (String(decoding: local, as: UTF8.self) + "@" + String(decoding: domain, as: UTF8.self))
+            .lowercased())
       }
       i = max(b, i + 1)
     }
@@ -641,9 +652,11 @@ enum HTML {
         out.append(c)
       }
     }
-    return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-      .replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(of: "&quot;", with: "\"")
-      .replacingOccurrences(of: "&#43;", with: "+").replacingOccurrences(of: "&amp;", with: "&")
+    return out.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(
+      of: "&gt;", with: ">"
+    )
+    .replacingOccurrences(of: "&nbsp;", with: " ").replacingOccurrences(of: "&quot;", with: "\"")
+    .replacingOccurrences(of: "&#43;", with: "+").replacingOccurrences(of: "&amp;", with: "&")
   }
 }
 

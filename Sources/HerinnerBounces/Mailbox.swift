@@ -119,6 +119,8 @@ public enum MailInputs {
     }
     let messages = Mbox.messages(bytes)
     if messages.count == 1 { return [MailInput(name: path, bytes: messages[0])] }
-    return messages.enumerated().map { MailInput(name: "\(path)#\($0.offset + 1)", bytes: $0.element) }
+    return messages.enumerated().map {
+      MailInput(name: "\(path)#\($0.offset + 1)", bytes: $0.element)
+    }
   }
 }

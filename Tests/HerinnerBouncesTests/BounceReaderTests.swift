@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import HerinnerCore
+import Testing
 
 @testable import HerinnerBounces
 
@@ -133,8 +132,9 @@ let expectations: [Expected] = [
 
   @Test func quotedPrintableSoftBreaks() {
     let qp = Array("552 5.2.=\n2 over=20quota=3D full =\n".utf8)
-    #expect(String(decoding: TransferEncoding.quotedPrintable(qp), as: UTF8.self)
-      == "552 5.2.2 over quota= full ")
+    #expect(
+      String(decoding: TransferEncoding.quotedPrintable(qp), as: UTF8.self)
+        == "552 5.2.2 over quota= full ")
   }
 
   @Test func foldedHeadersAreUnfolded() throws {
@@ -165,9 +165,10 @@ let expectations: [Expected] = [
 
       """
     let m = try MailReader.message(Array(text.utf8))
-    #expect(m.allParts.map(\.contentType) == [
-      "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
-    ])
+    #expect(
+      m.allParts.map(\.contentType) == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+      ])
     #expect(m.allParts[2].text == "plain")
   }
 
