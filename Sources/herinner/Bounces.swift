@@ -86,7 +86,13 @@ struct BouncesImport: ParsableCommand {
     for (name, r) in read {
       let isBounce = r.kind == .hard || r.kind == .soft
       let match = isBounce ? BounceMatcher.match(r, among: sent) : nil
-      if r.kind == .hard && match != nil { needsPerson = true }
+      if r.kind == .hard, let m = match {
+        needsPerson = true
+        Console.error(
+          "attention: invoice \(m.message.invoices.joined(separator: ", ")), \(m.message.step)"
+            + " reminder to \(r.recipient ?? m.message.recipients.joined(separator: ", ")):"
+            + " returned undelivered\(r.status.map { " (\($0))" } ?? ""): phone, or send by post")
+      }
       let line = Line(
         file: name, kind: r.kind.rawValue, status: r.status, recipient: r.recipient,
         messageId: r.originalMessageID, invoice: match?.message.invoices.first,
