@@ -284,6 +284,7 @@ struct PlainReport {
     "below this line is a copy of the message", "this is a copy of the message",
     "copy of the original message", "copy of your message", "original message follows",
     "----- original message -----", "original message headers", "header of the original message",
+    "oorspronkelijke berichtkoppen", "oorspronkelijk bericht",
     "headers of the original message", "the original message headers", "original message header",
     "bounced e-mail:", "message headers follow", "undelivered message follows",
     "this report relates to a message you sent with the following header fields",
@@ -336,6 +337,8 @@ struct PlainReport {
     "delivery attempts will continue", "returned to sender", "could not deliver",
     "message you sent", "rejected", "delivery failed", "unable to deliver", "not delivered",
     "permanent fatal error", "following address", "following recipient", "delivery report",
+    "bezorging is mislukt", "kan niet worden bezorgd", "kon niet worden bezorgd", "niet bezorgd",
+    "kon niet worden afgeleverd", "niet afgeleverd",
   ]
 
   var isBounce: Bool {
@@ -353,6 +356,7 @@ struct PlainReport {
     "could not be delivered to:", "delivery to the following recipient failed",
     "following address(es) failed", "this is a permanent error", "wasn't able to deliver your",
     "has not yet been delivered to", "permanent fatal errors",
+    "bezorging is mislukt voor deze ontvangers",
   ]
 
   static let finalPhrases = [
@@ -367,7 +371,7 @@ struct PlainReport {
     "delivery attempts will continue", "will continue to try", "not yet been delivered",
     "has been delayed", "delivery delayed", "delayed mail", "(delay)", "delay notification",
     "temporary failure", "will retry", "warning:", "is delayed", "delayed ", "still trying",
-    "will keep trying", "will try again",
+    "will keep trying", "will try again", "vertraagd", "wordt opnieuw geprobeerd",
   ]
 
   var isFinal: Bool {

@@ -60,6 +60,9 @@ let expectations: [Expected] = [
     file: "office365-text-base64.eml", kind: .hard, status: "5.1.10",
     recipient: "weg@klant.example",
     messageID: "<herinner.second.2026-0060.20261201.o365@studiovermeer.example>"),
+  Expected(
+    file: "exchange-dutch-ndr.eml", kind: .hard, status: "5.1.1", recipient: "oud@klant.example",
+    messageID: "<herinner.second.2026-0080.20261201.nl01@studiovermeer.example>"),
   Expected(file: "ses-json-delivery.eml", kind: .notABounce),
   Expected(file: "arf-complaint.eml", kind: .notABounce),
   Expected(
