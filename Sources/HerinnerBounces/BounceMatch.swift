@@ -84,3 +84,32 @@ public enum BounceMatcher {
     return s.lowercased()
   }
 }
+
+/// The `+tag` that names a delivery in a tagged envelope sender
+/// (`administratie+d2026-0101-first@...`), so that a report that returns no headers of the
+/// original still finds it (VERP-style; RFC 5233 subaddressing). Pure.
+public enum EnvelopeTag {
+  /// `d` + the invoice number + `-` + the step. Anything in the number but letters, digits,
+  /// `-` and `_` is written `=XX`, so that the tag stays a plain dot-atom local part
+  /// (RFC 5322 §3.2.3) whatever the number holds.
+  public static func make(invoice: String, step: Step) -> String {
+    var out = "d"
+    for b in invoice.utf8 {
+      let plain =
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+        || b == 0x2D || b == 0x5F
+      if plain {
+        out.append(Character(Unicode.Scalar(b)))
+      } else {
+        out += "=" + String(b, radix: 16, uppercase: true).leftPadded(to: 2)
+      }
+    }
+    return out + "-" + step.rawValue
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(to n: Int) -> String {
+    count >= n ? self : String(repeating: "0", count: n - count) + self
+  }
+}

@@ -67,7 +67,12 @@ struct BouncesImport: ParsableCommand {
         refused = true
         continue
       }
-      let named = inputs.count == 1 && inputs[0].name == path
+      // A file named on the command line must be readable whole; a folder's unreadable
+      // message is reported and skipped.
+      var isFolder: ObjCBool = false
+      let named =
+        !(FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        && isFolder.boolValue)
       for input in inputs {
         do throws(MailFormatError) {
           read.append((input.name, try BounceReader.report(input.bytes)))
@@ -145,7 +150,7 @@ struct BouncesImport: ParsableCommand {
           messageID: r.messageID, invoices: [r.invoice], step: r.step,
           recipients: r.recipients.split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
-          }, sent: r.runDate)
+          }, sent: r.runDate, envelopeTag: EnvelopeTag.make(invoice: r.invoice, step: r.step))
       }
     }
     return order.compactMap { byID[$0] }

@@ -73,4 +73,14 @@ import Testing
     #expect(m?.message.invoices.first == c.invoice)
     #expect(m?.rule == c.rule)
   }
+
+  @Test(arguments: [
+    ("2026-0101", Step.first, "d2026-0101-first"),
+    ("F 12/3", Step.second, "dF=2012=2F3-second"),
+    ("A=B", Step.first, "dA=3DB-first"),
+    ("2026.7", Step.first, "d2026=2E7-first"),
+  ])
+  func envelopeTags(invoice: String, step: Step, want: String) {
+    #expect(EnvelopeTag.make(invoice: invoice, step: step) == want)
+  }
 }

@@ -149,4 +149,57 @@ import Testing
     let objs = try Self.objects(r.stdout)
     #expect(objs.map { $0["kind"] as? String } == ["hard", "not-a-bounce"])
   }
+
+  @Test func aReportWithoutTheOriginalIsMatchedByTheEnvelopeTag() throws {
+    let dir = try Self.administration(sent: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let report = """
+      From: MAILER-DAEMON@mail.example
+      To: administratie+d2026-0042-first@studiovermeer.example
+      Subject: failure notice
+      Date: Mon, 30 Nov 2026 02:10:00 +0100
+
+      I'm afraid I wasn't able to deliver your message to the following addresses.
+      This is a permanent error; I've given up.
+
+      <someone-else@bakkerij.example>:
+      Remote host said: 550 5.1.1 unknown user
+
+      """
+    try report.write(toFile: dir + "/tagged.eml", atomically: true, encoding: .utf8)
+    let r = try Self.run([
+      "bounces", "import", "--json", "--config", dir + "/herinner.json", dir + "/tagged.eml",
+    ])
+    #expect(r.status == 1, "\(r.stderr)")
+    let objs = try Self.objects(r.stdout)
+    try #require(objs.count == 1)
+    #expect(objs[0]["messageId"] is NSNull)
+    #expect(objs[0]["invoice"] as? String == "2026-0042")
+    #expect(objs[0]["step"] as? String == "first")
+    #expect(r.stderr.contains("2026-0042"))
+  }
+
+  @Test func aMaildirSkipsWhatItCannotReadAndSaysSo() throws {
+    let dir = try Self.administration(sent: false)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let fm = FileManager.default
+    for sub in ["new", "cur", "tmp"] {
+      try fm.createDirectory(atPath: dir + "/Maildir/" + sub, withIntermediateDirectories: true)
+    }
+    try fm.copyItem(
+      atPath: fixtures + "/qmail-permanent.eml", toPath: dir + "/Maildir/new/1.host")
+    try fm.copyItem(
+      atPath: fixtures + "/malformed-no-headers.eml", toPath: dir + "/Maildir/cur/2.host:2,")
+    try fm.copyItem(atPath: fixtures + "/plain-mail.eml", toPath: dir + "/Maildir/tmp/3.host")
+    let r = try Self.run([
+      "bounces", "import", "--json", "--config", dir + "/herinner.json", dir + "/Maildir",
+    ])
+    #expect(r.status == 1)
+    let objs = try Self.objects(r.stdout)
+    #expect(
+      objs.map { ($0["file"] as? String).map { ($0 as NSString).lastPathComponent } } == [
+        "1.host"
+      ])
+    #expect(r.stderr.contains("2.host:2,"))
+  }
 }
