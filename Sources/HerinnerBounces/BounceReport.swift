@@ -200,6 +200,7 @@ enum DeliveryStatus {
     let diagnostic = chosen.fields["Diagnostic-Code"].map(stripType)
     let status = refined(
       StatusCodes.first(in: chosen.fields["Status"] ?? ""), diagnostic: diagnostic)
+    let text = PlainReport(m, own: own)
     let kind: BounceKind
     switch chosen.action {
     case "failed": kind = .hard
@@ -208,15 +209,13 @@ enum DeliveryStatus {
     default:
       switch status?.first {
       case "5": kind = .hard
-      case "4": kind = PlainReport(m, own: own).isFinal ? .hard : .soft
+      case "4": kind = text.isFinal ? .hard : .soft
       case "2": kind = .notABounce
       default:
-        let text = PlainReport(m, own: own)
         guard text.isBounce else { return nil }
         kind = text.kind
       }
     }
-    let text = PlainReport(m, own: own)
     var recipient: String? = nil
     for name in ["Final-Recipient", "Original-Recipient", "X-Actual-Recipient"] {
       if let v = chosen.fields[name], let a = Addresses.first(in: stripType(v)) {

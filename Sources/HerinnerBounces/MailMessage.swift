@@ -80,7 +80,7 @@ public enum MailReader {
     while first < lines.count && lines.isBlank(first) { first += 1 }
     guard first < lines.count, isHeaderLine(lines.string(first)) else { throw .noHeaderBlock }
     let declared = declaredBoundaries(bytes)
-    return try entity(lines, first..<lines.count, strict: true, declared: declared)
+    return try entity(lines, first..<lines.count, strict: true, declared: declared, depth: 0)
   }
 
   /// Reads a header block (as in a message/delivery-status group or text/rfc822-headers).
@@ -136,27 +136,37 @@ public enum MailReader {
     return (MailHeaders(fields), range.upperBound, false)
   }
 
+  /// How deep parts are read; below that a part's body is kept as it is. Real mail nests a few
+  /// levels; a file nested thousands deep must not exhaust the stack.
+  static let maximumDepth = 32
+
   static func entity(
-    _ lines: Lines, _ range: Range<Int>, strict: Bool, declared: Set<String>
+    _ lines: Lines, _ range: Range<Int>, strict: Bool, declared: Set<String>, depth: Int
   ) throws(MailFormatError) -> MailPart {
     let (headers, bodyStart) = headerBlock(lines, range)
     let (type, params) = ContentType.parse(headers["Content-Type"])
     let bodyRange = min(bodyStart, range.upperBound)..<range.upperBound
     var part = MailPart(
       headers: headers, contentType: type, parameters: params, body: [], parts: [], outside: [])
-    if type.hasPrefix("multipart/"), let boundary = params["boundary"], !boundary.isEmpty {
-      try multipart(&part, lines, bodyRange, boundary: boundary, strict: strict, declared: declared)
+    if type.hasPrefix("multipart/"), let boundary = params["boundary"], !boundary.isEmpty,
+      depth < maximumDepth
+    {
+      try multipart(
+        &part, lines, bodyRange, boundary: boundary, strict: strict, declared: declared,
+        depth: depth)
       return part
     }
     let raw = lines.bytes(bodyRange)
     part.body = TransferEncoding.decode(raw, headers["Content-Transfer-Encoding"])
-    if type == "message/rfc822" || type == "message/global" {
+    if (type == "message/rfc822" || type == "message/global") && depth < maximumDepth {
       let inner = Lines(part.body)
       if inner.count > 0 {
         var first = 0
         while first < inner.count && inner.isBlank(first) { first += 1 }
         if first < inner.count, isHeaderLine(inner.string(first)) {
-          if let m = try? entity(inner, first..<inner.count, strict: false, declared: declared) {
+          if let m = try? entity(
+            inner, first..<inner.count, strict: false, declared: declared, depth: depth + 1)
+          {
             part.parts = [m]
           }
         }
@@ -167,14 +177,17 @@ public enum MailReader {
 
   static func multipart(
     _ part: inout MailPart, _ lines: Lines, _ range: Range<Int>, boundary: String, strict: Bool,
-    declared: Set<String>
+    declared: Set<String>, depth: Int
   ) throws(MailFormatError) {
     let open = "--" + boundary
+    let openBytes = Array(open.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
     var starts: [Int] = []
     var closeAt: Int?
     for i in range {
+      // Compared as bytes: most lines are no delimiter and are never made into text.
+      let line = lines.data[lines.ranges[i]]
+      guard line.starts(with: openBytes) else { continue }
       let s = lines.string(i)
-      guard s.hasPrefix(open) else { continue }
       let rest = s.dropFirst(open.count)
       // The delimiter may carry trailing whitespace (RFC 2046 §5.1.1).
       if rest.hasPrefix("--") && rest.dropFirst(2).allSatisfy({ $0 == " " || $0 == "\t" }) {
@@ -196,7 +209,8 @@ public enum MailReader {
     for (n, s) in starts.enumerated() {
       let partEnd = n + 1 < starts.count ? starts[n + 1] : end
       let sub = (s + 1)..<max(s + 1, partEnd)
-      part.parts.append(try entity(lines, sub, strict: strict, declared: declared))
+      part.parts.append(
+        try entity(lines, sub, strict: strict, declared: declared, depth: depth + 1))
     }
     if closeAt == nil && strict && !endsWithStrayClose(lines, range, declared: declared) {
       // Reporting servers cut the returned original short on purpose (RFC 3462 §3: it "MAY be
@@ -231,18 +245,32 @@ public enum MailReader {
   }
 
   static func declaredBoundaries(_ bytes: [UInt8]) -> Set<String> {
-    let text = Charsets.latin1(bytes)
+    let key = Array("boundary=".utf8)
     var out: Set<String> = []
-    var search = text.startIndex..<text.endIndex
-    while let r = text.range(of: "boundary=", options: .caseInsensitive, range: search) {
-      var value = text[r.upperBound...]
-      if value.first == "\"" {
-        value = value.dropFirst()
-        out.insert(String(value.prefix { $0 != "\"" && $0 != "\n" }))
-      } else {
-        out.insert(String(value.prefix { !$0.isWhitespace && $0 != ";" }))
+    var i = 0
+    while i + key.count <= bytes.count {
+      var hit = true
+      for k in 0..<key.count where bytes[i + k] | 0x20 != key[k] {
+        hit = false
+        break
       }
-      search = r.upperBound..<text.endIndex
+      guard hit else {
+        i += 1
+        continue
+      }
+      var j = i + key.count
+      let quoted = j < bytes.count && bytes[j] == 0x22
+      if quoted { j += 1 }
+      let start = j
+      while j < bytes.count {
+        let b = bytes[j]
+        if b == 0x0A || b == 0x0D || (quoted ? b == 0x22 : (b == 0x20 || b == 0x09 || b == 0x3B)) {
+          break
+        }
+        j += 1
+      }
+      out.insert(Charsets.latin1(bytes[start..<j]))
+      i = j
     }
     return out
   }

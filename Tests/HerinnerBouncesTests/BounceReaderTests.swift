@@ -193,6 +193,19 @@ let expectations: [Expected] = [
       try MailReader.message(Array(text.utf8))
     }
   }
+
+  @Test func deepNestingIsReadWithoutExhaustingTheStack() throws {
+    var text = "From: a@b.example\n"
+    let depth = 3_000
+    for n in 0..<depth {
+      text += "Content-Type: multipart/mixed; boundary=b\(n)\n\n--b\(n)\n"
+    }
+    text += "Content-Type: text/plain\n\nhello\n"
+    for n in (0..<depth).reversed() { text += "--b\(n)--\n" }
+    let m = try MailReader.message(Array(text.utf8))
+    #expect(m.allParts.count == MailReader.maximumDepth + 1)
+    #expect(try BounceReader.report(Array(text.utf8)).kind == .notABounce)
+  }
 }
 
 enum CalendarDateFixture {
