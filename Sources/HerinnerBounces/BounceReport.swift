@@ -326,7 +326,7 @@ struct PlainReport {
     "could not be delivered", "delivery problem", "bounce", "delayed", "delivery delay",
     "mail delivery", "delivery has failed", "message not delivered", "niet afgeleverd",
     "onbestelbaar", "unzustellbar", "delivery incomplete", "failed delivery",
-    "mail system error", "warning: message", "rejected",
+    "mail system error", "warning: message", "rejected", "vertraagd", "vertraging",
   ]
 
   static let bouncePhrases = [
@@ -369,7 +369,8 @@ struct PlainReport {
     "warning message only", "this is a warning", "will be retried", "still being retried",
     "delivery attempts will continue", "will continue to try", "not yet been delivered",
     "has been delayed", "delivery delayed", "delayed mail", "(delay)", "delay notification",
-    "temporary failure", "will retry", "warning:", "is delayed", "delayed ", "still trying",
+    "temporary failure", "will retry", "is delayed", "still trying", "warning: message",
+    "warning: could not send", "delivery status notification (delay)",
     "will keep trying", "will try again", "vertraagd", "wordt opnieuw geprobeerd",
   ]
 
