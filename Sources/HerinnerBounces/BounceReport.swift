@@ -399,10 +399,17 @@ struct PlainReport {
     for name in [
       "From", "To", "Delivered-To", "X-Original-To", "Envelope-To", "Reply-To", "Sender",
     ] {
-      for v in message.headers.all(name) { own.formUnion(Addresses.all(in: v)) }
+      for v in message.headers.all(name) { own.formUnion(Addresses.all(in: v).map(untagged)) }
+    }
+    // The report goes to our (tagged) envelope sender; our plain address is ours too.
+    func untagged(_ a: String) -> String {
+      guard let at = a.lastIndex(of: "@"), let plus = a[..<at].firstIndex(of: "+") else {
+        return a
+      }
+      return String(a[..<plus] + a[at...])
     }
     func usable(_ a: String) -> Bool {
-      guard !own.contains(a), let at = a.firstIndex(of: "@") else { return false }
+      guard !own.contains(untagged(a)), let at = a.firstIndex(of: "@") else { return false }
       let local = a[..<at]
       return !["mailer-daemon", "postmaster", "mailerdaemon", "no-reply", "noreply"].contains(
         String(local))

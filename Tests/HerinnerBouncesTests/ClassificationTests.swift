@@ -64,4 +64,20 @@ import Testing
     let bytes = Array((c.headers + "Date: Tue, 1 Dec 2026 09:00:00 +0100\n\n" + c.body).utf8)
     #expect(try BounceReader.report(bytes).kind == c.kind)
   }
+
+  @Test func ourOwnAddressInTheNoticeIsNotTheRecipient() throws {
+    let text = """
+      From: MAILER-DAEMON@mx.example
+      To: administratie+d2026-0042-first@studiovermeer.example
+      Subject: failure notice
+
+      Your message from administratie@studiovermeer.example could not be delivered to
+      inkoop@bakkerij.example: 550 5.1.1 unknown user. This is a permanent error.
+
+      """
+    let r = try BounceReader.report(Array(text.utf8))
+    #expect(r.kind == .hard)
+    #expect(r.recipient == "inkoop@bakkerij.example")
+    #expect(r.envelopeTags == ["d2026-0042-first"])
+  }
 }
