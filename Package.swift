@@ -35,6 +35,8 @@ let package = Package(
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // syncfs(2), which Glibc only declares with _GNU_SOURCE.
     .target(name: "CHerinnerSystem"),
+    // Returned mail: MIME reader, delivery reports, auto-replies, matching to a reminder. Pure.
+    .target(name: "HerinnerBounces", dependencies: ["HerinnerCore"], swiftSettings: settings),
     // The night's machinery: the planner, and the runner that renders, records and sends.
     .target(
       name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"],
@@ -56,7 +58,7 @@ let package = Package(
       name: "herinner",
       dependencies: [
         "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
-        "HerinnerApp", "HerinnerFiles", "CurlSMTP",
+        "HerinnerApp", "HerinnerFiles", "HerinnerBounces", "CurlSMTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -68,6 +70,10 @@ let package = Package(
     .testTarget(
       name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
       swiftSettings: settings),
+    .testTarget(
+      name: "HerinnerBouncesTests",
+      dependencies: ["HerinnerBounces", "HerinnerCore", "HerinnerLedger"],
+      exclude: ["Fixtures"], swiftSettings: settings),
     .testTarget(name: "HerinnerCoreTests", dependencies: ["HerinnerCore"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerInputTests", dependencies: ["HerinnerInput"], swiftSettings: settings),

@@ -22,7 +22,7 @@ struct Herinner: ParsableCommand {
     version: "herinner 0.1.0",
     subcommands: [
       Send.self, Resend.self, Resolve.self, Check.self, Status.self, Export.self, Payments.self,
-      Reference.self, Calls.self, LogCallCommand.self, History.self,
+      Reference.self, Calls.self, LogCallCommand.self, History.self, Bounces.self,
     ]
   )
 }
