@@ -94,9 +94,21 @@ public final class IMAPMailbox {
 
   /// The message's bytes exactly as stored, or nil when it is no longer in the mailbox. Reads
   /// with BODY.PEEK[], so the message is not marked `\Seen` by reading it (RFC 3501 §6.4.5).
+  ///
+  /// libcurl reads a custom command's answer line by line and ends it at the first line that
+  /// starts with the command's tag (`A007 `), even inside the message, and cuts lines longer
+  /// than half its buffer. The literal's size shows either: then the message is fetched once
+  /// more through libcurl's own FETCH (RFC 5092 URL `;UID=`), which reads the literal by its
+  /// size, but with BODY[], so that message is marked `\Seen`.
   public func message(uid: UInt32) throws(IMAPError) -> [UInt8]? {
     if status == nil { try open() }
-    let reply = try mailboxCommand("UID FETCH \(uid) (UID BODY.PEEK[])")
+    let reply: IMAPReply
+    do {
+      reply = try mailboxCommand("UID FETCH \(uid) (UID BODY.PEEK[])")
+    } catch {
+      guard answerUnreadable else { throw error }
+      return try fetchThroughLibcurl(uid: uid)
+    }
     guard reply.status == .ok else { throw protocolError("refused UID FETCH", reply: reply) }
     do {
       return try reply.fetchedBody(uid: uid)
@@ -247,6 +259,8 @@ public final class IMAPMailbox {
   private var reconnected = false
   /// Whether the mailbox is selected on the current connection.
   private var mailboxSelected = false
+  /// Whether the last perform failed because its answer could not be read.
+  private var answerUnreadable = false
   private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
   private func closeConnection() {
@@ -285,6 +299,7 @@ public final class IMAPMailbox {
   /// Sends `command` and returns the server's reply to it (OK, NO or BAD). Connection, TLS and
   /// login failures throw.
   private func perform(_ command: String) throws(IMAPError) -> IMAPReply {
+    answerUnreadable = false
     let h = try configuredHandle()
     _ = herinner_setopt_string(h, CURLOPT_CUSTOMREQUEST, command)
     let received = Received()
@@ -318,7 +333,49 @@ public final class IMAPMailbox {
     } catch {
       // What follows an unreadable answer cannot be trusted either: start a new session.
       closeConnection()
+      answerUnreadable = true
       throw unreadable(error, command: command)
+    }
+  }
+
+  /// libcurl's own `UID FETCH n BODY[]` on a new connection, with the UIDVALIDITY in the URL
+  /// (libcurl refuses with CURLE_REMOTE_FILE_NOT_FOUND when the mailbox was renumbered).
+  private func fetchThroughLibcurl(uid: UInt32) throws(IMAPError) -> [UInt8]? {
+    guard let ep = endpoint, let validity = status?.uidValidity else { return nil }
+    closeConnection()
+    let h = try configuredHandle()
+    // The name goes %-escaped into the URL path; libcurl decodes and quotes it.
+    let name = IMAPName.modifiedUTF7(ep.mailbox).utf8.map { b -> String in
+      let unreserved =
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+        || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_")
+      return unreserved
+        ? String(UnicodeScalar(b))
+        : "%"
+          + String(b, radix: 16, uppercase: true)
+          .leftPadded(to: 2)
+    }.joined()
+    let body = Received()
+    let user = Unmanaged.passRetained(body)
+    defer { user.release() }
+    _ = herinner_setopt_string(
+      h, CURLOPT_URL, ep.serverURL + name + ";UIDVALIDITY=\(validity)/;UID=\(uid)")
+    _ = herinner_setopt_string(h, CURLOPT_CUSTOMREQUEST, nil)
+    _ = herinner_setopt_callback(h, CURLOPT_WRITEFUNCTION, headerCallback)
+    _ = herinner_setopt_pointer(h, CURLOPT_WRITEDATA, user.toOpaque())
+    let rc = curl_easy_perform(h)
+    // Back to custom commands on the server's URL; this connection's selection is libcurl's.
+    closeConnection()
+    switch rc {
+    case CURLE_OK:
+      return body.bytes
+    case CURLE_REMOTE_FILE_NOT_FOUND:
+      throw IMAPError(
+        .mailbox,
+        "the mailbox \(ep.mailbox) on \(hostName) was renumbered while it was read: run again",
+        cause: Cause(curlCode: curlCodeName(rc)))
+    default:
+      throw classify(rc, detail: curlText(rc), lastLine: nil)
     }
   }
 
@@ -497,4 +554,10 @@ public func curlCodeName(_ rc: CURLcode) -> String {
 private func curlText(_ rc: CURLcode) -> String {
   guard let s = curl_easy_strerror(rc) else { return "" }
   return String(cString: s)
+}
+
+extension String {
+  fileprivate func leftPadded(to n: Int) -> String {
+    count >= n ? self : String(repeating: "0", count: n - count) + self
+  }
 }

@@ -56,6 +56,12 @@ enum Sample {
 
       <html>
       """) + Array(repeating: UInt8(ascii: "x"), count: 20_000) + crlf("\n</html>\n")
+
+  /// A quoted IMAP session log: lines that start like libcurl's own command tags (A001 ...),
+  /// one of which ends libcurl's reading of a custom command's answer early.
+  static let tagLines: [UInt8] = crlf(
+    "From: postmaster@example.nl\nSubject: Returned mail: see transcript\n\n"
+      + (1...60).map { String(format: "A%03d OK logged line %d\n", $0, $0) }.joined())
 }
 
 func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = nil)
@@ -100,6 +106,22 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     let round3 = try third.newMessages(after: round2.cursor(after: last))
     #expect(round3.uids.isEmpty)
     #expect(try third.open().exists == 3)
+  }
+
+  @Test func aMessageWithLinesLikeCommandTagsIsStillReadExactly() throws {
+    let server = try TestDovecot()
+    try server.deliver(Sample.tagLines, to: "bounces", name: "1.tags")
+    try server.deliver(Sample.dsn, to: "bounces", name: "2.dsn")
+    let mailbox = IMAPMailbox(settings: settings(server))
+    let uids = try mailbox.newMessages(after: nil).uids
+    #expect(uids.count == 2)
+    #expect(try mailbox.message(uid: uids[0]) == Sample.tagLines)
+    // The session goes on: the next message and the next command work.
+    #expect(try mailbox.message(uid: uids[1]) == Sample.dsn)
+    try mailbox.markProcessed(uid: uids[1], moveTo: "INBOX/herinner")
+    #expect(Array(server.files("bounces", folder: "INBOX/herinner").values) == [Sample.dsn])
+    // libcurl's own FETCH read the first one, which marks it read (BODY[], not BODY.PEEK[]).
+    #expect(server.files("bounces").keys.sorted() == ["1.tags:2,S"])
   }
 
   @Test func aMessageStoredWithBareLineFeedsArrivesInIMAPsCRLFForm() throws {

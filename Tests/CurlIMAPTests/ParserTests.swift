@@ -150,6 +150,22 @@ struct ParserTests {
     #expect(throws: IMAPParseError.self) { try IMAPReply.last(in: bytes("* 1 EXISTS\r\n")) }
   }
 
+  /// After a refused command libcurl logs out in the same perform: the refusal is what counts.
+  @Test func aRefusalIsFoundBeforeLibcurlsLogout() throws {
+    let stream = bytes(
+      "* LIST () \"/\" INBOX\r\nA003 OK listed\r\n* 2 EXISTS\r\n"
+        + "A004 NO [TRYCREATE] Mailbox doesn't exist\r\n* BYE Logging out\r\n"
+        + "A005 OK Logout completed.\r\n")
+    let reply = try IMAPReply.lastRefused(in: stream)
+    #expect(reply.status == .no)
+    #expect(reply.code == "TRYCREATE")
+    #expect(reply.line == "NO [TRYCREATE] Mailbox doesn't exist")
+    #expect(reply.untagged == [.untagged([.atom("2"), .atom("EXISTS")])])
+    #expect(throws: IMAPParseError.self) {
+      try IMAPReply.lastRefused(in: bytes("* BYE x\r\nA1 OK fine\r\n"))
+    }
+  }
+
   static let selects: [(String, MailboxStatus?)] = [
     (
       "* FLAGS (\\Seen)\r\n* 3 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 77] v\r\n"
