@@ -71,10 +71,10 @@ public final class IMAPMailbox {
   }
 
   /// The UIDs of the messages that arrived after `cursor`, ascending. With no cursor, or one
-  /// whose UIDVALIDITY the server no longer has, every message counts as new.
+  /// whose UIDVALIDITY the server no longer has, every message counts as new. Selects the
+  /// mailbox again when it is open, so that UIDNEXT is current.
   public func newMessages(after cursor: IMAPCursor?) throws(IMAPError) -> NewMessages {
-    let current: MailboxStatus
-    if let status { current = status } else { current = try open() }
+    let current = try status == nil ? open() : select()
     let plan = IMAPReadPlan(cursor: cursor, status: current)
     guard let command = plan.searchCommand else {
       return NewMessages(uids: [], uidValidity: current.uidValidity, restarted: plan.restarted)
@@ -87,9 +87,9 @@ public final class IMAPMailbox {
     } catch {
       throw unreadable(error)
     }
-    let validity = status?.uidValidity ?? current.uidValidity
+    // mailboxCommand refuses to go on if the mailbox was renumbered meanwhile.
     return NewMessages(
-      uids: plan.newUIDs(found), uidValidity: validity, restarted: plan.restarted)
+      uids: plan.newUIDs(found), uidValidity: current.uidValidity, restarted: plan.restarted)
   }
 
   /// The message's bytes exactly as stored, or nil when it is no longer in the mailbox. Reads

@@ -90,6 +90,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     // Two more arrive while the session is open; the cursor lists only them.
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     try server.deliver(Sample.longLine, to: "bounces", name: "3.m3")
+    #expect(try first.newMessages(after: cursor).uids.count == 2)
     let second = IMAPMailbox(settings: settings(server))
     let round2 = try second.newMessages(after: cursor)
     #expect(round2.uids.count == 2)
