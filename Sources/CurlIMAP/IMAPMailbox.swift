@@ -30,6 +30,14 @@ private let discardCallback: herinner_io_callback = { _, size, count, _ in size 
 /// function received. Blocking: call it from a thread of its own, not the cooperative pool. Not
 /// thread-safe.
 ///
+///     let mailbox = IMAPMailbox(settings: settings)
+///     let found = try mailbox.newMessages(after: storedCursor)
+///     for uid in found.uids {
+///       if let bytes = try mailbox.message(uid: uid) { /* import the report */ }
+///       try mailbox.markProcessed(uid: uid, moveTo: processedFolder)
+///       storedCursor = found.cursor(after: uid)
+///     }
+///
 /// - SeeAlso: https://curl.se/libcurl/c/CURLOPT_CUSTOMREQUEST.html (IMAP),
 ///   https://everything.curl.dev/usingcurl/reademail, RFC 3501, RFC 6851 (MOVE),
 ///   RFC 4315 (UIDPLUS).

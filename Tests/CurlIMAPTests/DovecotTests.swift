@@ -244,6 +244,29 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     #expect(error.cause?.curlCode == "CURLE_COULDNT_CONNECT")
   }
 
+  /// Something listens but never answers (the TLS handshake never comes): the timeout ends it.
+  @Test func aServerThatNeverAnswersIsUnreachableAfterTheTimeout() throws {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let listening = withUnsafeMutablePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, len) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &len) == 0
+      }
+    }
+    try #require(listening)
+    let port = Int(UInt16(bigEndian: addr.sin_port))
+    let s = IMAPSettings(
+      url: "imaps://127.0.0.1:\(port)/INBOX", username: "bounces", password: "x",
+      timeoutSeconds: 1)
+    let error = try #require(throws: IMAPError.self) { try IMAPMailbox(settings: s).open() }
+    #expect(error.code == .unreachable)
+    #expect(error.cause?.curlCode == "CURLE_OPERATION_TIMEDOUT")
+  }
+
   /// A folder the server cannot create is a mailbox error that names the server's delimiter.
   @Test func aFolderNamedWithTheWrongDelimiterIsRefusedWithAHint() throws {
     let server = try TestDovecot(separator: ".")
