@@ -307,7 +307,23 @@ public final class IMAPMailbox {
   /// Sends `command` and returns the server's reply to it (OK, NO or BAD). Connection, TLS and
   /// login failures throw.
   private func perform(_ command: String) throws(IMAPError) -> IMAPReply {
+    do {
+      return try performOnce(command)
+    } catch {
+      // A server that ended an idle session (`* BYE`) leaves a socket libcurl still reuses; the
+      // command then never reached it. Once more on a new connection: every command herinner
+      // sends may be repeated (a repeated MOVE or STORE finds nothing left to do).
+      guard lostReusedConnection else { throw error }
+      return try performOnce(command)
+    }
+  }
+
+  /// Whether the last perform failed because a reused connection turned out dead.
+  private var lostReusedConnection = false
+
+  private func performOnce(_ command: String) throws(IMAPError) -> IMAPReply {
     answerUnreadable = false
+    lostReusedConnection = false
     let h = try configuredHandle()
     _ = herinner_setopt_string(h, CURLOPT_CUSTOMREQUEST, command)
     let received = Received()
@@ -333,6 +349,9 @@ public final class IMAPMailbox {
     // which, and the caller decides what that means.
     guard rc == CURLE_OK || rc == CURLE_QUOTE_ERROR else {
       closeConnection()
+      lostReusedConnection =
+        connects == 0
+        && (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
       throw classify(rc, detail: detail, lastLine: Self.lastLine(received.bytes))
     }
     do {

@@ -125,6 +125,22 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     #expect(server.files("bounces").keys.sorted() == ["1.tags:2,S"])
   }
 
+  /// The server ends the session between two commands: the next one reconnects, selects the
+  /// mailbox again and goes on.
+  @Test func aSessionTheServerClosedIsOpenedAgain() throws {
+    let server = try TestDovecot()
+    try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
+    try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
+    let mailbox = IMAPMailbox(settings: settings(server))
+    let uids = try mailbox.newMessages(after: nil).uids
+    #expect(try mailbox.message(uid: uids[0]) == Sample.dsn)
+    try server.kick("bounces")
+    #expect(try mailbox.message(uid: uids[1]) == Sample.autoReply)
+    try server.kick("bounces")
+    try mailbox.markProcessed(uid: uids[1], moveTo: nil)
+    #expect(server.files("bounces").keys.sorted() == ["1.m1:2,", "2.m2:2,S"])
+  }
+
   @Test func aMessageStoredWithBareLineFeedsArrivesInIMAPsCRLFForm() throws {
     let server = try TestDovecot()
     let stored = Array("From: a@example.nl\nSubject: lf\n\nline one\nline two\n".utf8)

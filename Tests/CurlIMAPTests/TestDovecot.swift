@@ -163,6 +163,11 @@ final class TestDovecot: @unchecked Sendable {
     return out
   }
 
+  /// Ends the user's IMAP sessions (`doveadm kick`), as a server does with an idle one.
+  func kick(_ user: String) throws {
+    try Self.run(["/usr/bin/doveadm", "-c", folder + "/dovecot.conf", "kick", user], in: folder)
+  }
+
   // MARK: - Helpers
 
   private static func run(_ args: [String], in dir: String) throws {
