@@ -140,9 +140,7 @@ public final class IMAPMailbox {
         .settings,
         "bounces.processedFolder \(folder.debugDescription) is empty or holds a control character")
     }
-    if let mailbox = endpoint?.mailbox,
-      IMAPName.modifiedUTF7(mailbox) == IMAPName.modifiedUTF7(folder)
-    {
+    if let mailbox = endpoint?.mailbox, IMAPName.sameMailbox(mailbox, folder) {
       throw IMAPError(
         .settings,
         "bounces.processedFolder is the mailbox that is read (\(folder)); name another folder")

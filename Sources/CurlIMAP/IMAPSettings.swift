@@ -181,6 +181,17 @@ public enum IMAPName {
     return out
   }
 
+  /// Whether two names denote the same mailbox: "INBOX" in any case is the inbox (RFC 3501
+  /// §5.1), every other name is compared exactly.
+  public static func sameMailbox(_ a: String, _ b: String) -> Bool {
+    func canonical(_ s: String) -> String {
+      let upper = s.uppercased()
+      if upper == "INBOX" { return "INBOX" }
+      return modifiedUTF7(s)
+    }
+    return canonical(a) == canonical(b)
+  }
+
   /// `name` encoded and quoted for a command (RFC 3501 §4.3), or nil when it holds a control
   /// character (which a quoted string cannot carry) or is empty.
   public static func quoted(_ name: String) -> String? {

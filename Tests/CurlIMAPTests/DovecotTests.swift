@@ -205,6 +205,11 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     // Reading alone sets no flag (BODY.PEEK[]).
     for uid in found.uids { _ = try mailbox.message(uid: uid) }
     #expect(server.files("bounces").keys.allSatisfy { !$0.hasSuffix("S") })
+    // Moving into the mailbox that is read would bring the message back as new, every run.
+    let error = try #require(throws: IMAPError.self) {
+      try mailbox.markProcessed(uid: try #require(found.uids.first), moveTo: "inbox")
+    }
+    #expect(error.code == .settings)
     try mailbox.markProcessed(uid: try #require(found.uids.first), moveTo: nil)
 
     // Maildir keeps the flags in the file name (":2,S" is \Seen).

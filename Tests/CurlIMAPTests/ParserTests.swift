@@ -372,6 +372,13 @@ struct PlanTests {
     #expect(IMAPName.modifiedUTF7(name) == encoded)
   }
 
+  @Test func theInboxIsTheInboxInAnyCase() {
+    #expect(IMAPName.sameMailbox("INBOX", "inbox"))
+    #expect(IMAPName.sameMailbox("INBOX/a", "INBOX/a"))
+    #expect(!IMAPName.sameMailbox("INBOX/a", "inbox/a"))
+    #expect(!IMAPName.sameMailbox("Archief", "archief"))
+  }
+
   @Test func quotesFolderNames() {
     #expect(IMAPName.quoted("INBOX/her\"in\\ner") == "\"INBOX/her\\\"in\\\\ner\"")
     #expect(IMAPName.quoted("a\r\nb") == nil)
