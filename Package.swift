@@ -33,6 +33,8 @@ let package = Package(
     .systemLibrary(
       name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CurlSMTP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
+    // The IMAP client on libcurl that reads returned mail (bounces fetch).
+    .target(name: "CurlIMAP", dependencies: ["HerinnerCore", "CCurl"], swiftSettings: settings),
     // syncfs(2), which Glibc only declares with _GNU_SOURCE.
     .target(name: "CHerinnerSystem"),
     // Returned mail: MIME reader, delivery reports, auto-replies, matching to a reminder. Pure.
@@ -88,6 +90,9 @@ let package = Package(
     .testTarget(
       name: "CurlSMTPTests", dependencies: ["CurlSMTP", "HerinnerTestSupport"],
       swiftSettings: settings),
+    // The IMAP response parser on bytes; the client against a real Dovecot the tests start.
+    .testTarget(
+      name: "CurlIMAPTests", dependencies: ["CurlIMAP", "CCurl"], swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
     .testTarget(
