@@ -106,7 +106,7 @@ public enum InvoiceEncoding: String, Sendable, Hashable, CaseIterable {
 
 /// Whether an invoice's `pdf` may be attached: the one row check that needs the file system,
 /// injected so the rest of the row checks stay pure.
-public struct Attachments: Sendable {
+public struct AttachmentCheck: Sendable {
   /// Why the file (a relative path that lexically stays inside the folder) cannot be attached,
   /// or nil when it can.
   public var check: @Sendable (_ pdf: String) -> String?
@@ -117,9 +117,9 @@ public struct Attachments: Sendable {
 
   /// The live check against the folder at `path`: the file exists, is not a folder, and its
   /// real path (every symbolic link resolved) lies inside the folder's real path.
-  public static func folder(_ path: String) -> Attachments {
+  public static func folder(_ path: String) -> AttachmentCheck {
     let folderReal = InvoiceSource.realPath(path)
-    return Attachments { pdf in
+    return AttachmentCheck { pdf in
       let full = path + "/" + pdf
       // One realpath(3) resolves every symlink on the way; then one stat.
       guard let resolved = realpath(full, nil) else {
@@ -149,11 +149,11 @@ public struct InvoiceSource: Sendable {
   /// How the file is named in messages.
   public var displayPath: String
   /// Whether a row's `pdf` exists in the attachments folder.
-  public var attachments: Attachments
+  public var attachments: AttachmentCheck
 
   /// - Parameter attachments: the attachment check; the live folder `config.attachments` when nil.
   public init(
-    config: InvoiceSourceConfig, displayPath: String? = nil, attachments: Attachments? = nil
+    config: InvoiceSourceConfig, displayPath: String? = nil, attachments: AttachmentCheck? = nil
   ) {
     self.config = config
     self.displayPath = displayPath ?? InvoiceSource.display(config.path)
@@ -504,7 +504,7 @@ public struct InvoiceSource: Sendable {
 /// The checks every row passes before it may reach a letter (CONTRACT.md "Invoice source").
 struct RowChecker {
   let file: String
-  let attachments: Attachments
+  let attachments: AttachmentCheck
   /// Many invoices share few PDFs in some exports: a path is checked once while it is among
   /// the recent ones (bounded, so a file of a million distinct PDFs does not keep a million).
   var checked: [String: String?] = [:]

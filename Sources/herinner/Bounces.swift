@@ -130,13 +130,7 @@ struct BouncesImport: ParsableCommand {
     guard FileManager.default.fileExists(atPath: config.ledger),
       let ledger = try openLedgerForReading(config)
     else { return [] }
-    let rows: [DeliveryRow]
-    do throws(LedgerError) {
-      rows = try ledger.deliveries()
-    } catch {
-      Console.error(error.description)
-      throw ExitCode(2)
-    }
+    let rows = try ledger.deliveries()
     var byID: [String: SentMessage] = [:]
     var order: [String] = []
     // Only a message that may have reached the server can come back.

@@ -66,7 +66,7 @@ import Testing
     try "number;customer;email;issued;due;amount;pdf\n".write(
       toFile: dir + "/invoices.csv", atomically: true, encoding: .utf8)
     if sent {
-      let ledger = try Ledger(path: dir + "/herinner.sqlite")
+      let ledger = try SQLiteLedger(path: dir + "/herinner.sqlite")
       let id = "herinner.first.2026-0042.20261130.k3j4h5g6@studiovermeer.example"
       try ledger.begin([
         NewAttempt(

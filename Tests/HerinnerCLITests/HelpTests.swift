@@ -85,6 +85,8 @@ let expectedRoot = """
       history                 Shows every recorded step of one invoice: sends with
                               server replies and Message-IDs, calls, resends,
                               archive paths.
+      bounces                 Reads returned mail (delivery reports, auto-replies)
+                              and ties it to the reminders.
 
       See 'herinner help <subcommand>' for detailed help.
     """

@@ -17,7 +17,7 @@ func readInvoices(
 ) throws(Problems) -> InvoiceLoad {
   let config = InvoiceSourceConfig(
     path: "/nonexistent/" + name, attachments: "/nonexistent/pdf", encoding: encoding)
-  return try InvoiceSource(config: config, displayPath: name, attachments: Attachments { _ in nil })
+  return try InvoiceSource(config: config, displayPath: name, attachments: AttachmentCheck { _ in nil })
     .parse(bytes: bytes)
 }
 
@@ -334,7 +334,7 @@ func invoiceRow(
     let src = InvoiceSource(
       config: InvoiceSourceConfig(path: "/nonexistent/i.csv", attachments: "/nonexistent"),
       displayPath: "i.csv",
-      attachments: Attachments { pdf in
+      attachments: AttachmentCheck { pdf in
         asked.lock.withLock { asked.names.append(pdf) }
         return pdf == "gone.pdf" ? "file not found in the attachments folder: \"gone.pdf\"" : nil
       })

@@ -267,7 +267,7 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
     defer { _ = dir }
     try Data(try invoiceFixture("cr-only.csv")).write(to: URL(fileURLWithPath: src.config.path))
     var s = src
-    s.attachments = Attachments { _ in nil }
+    s.attachments = AttachmentCheck { _ in nil }
     #expect(try s.load().invoices.map(\.sourceLine) == [2, 3, 4])
     try Data(try invoiceFixture("windows-1252.csv")).write(
       to: URL(fileURLWithPath: src.config.path))
@@ -285,7 +285,7 @@ func load(_ body: String, name: String = "invoices.csv", columns: [String: Strin
     let (dir, src) = source(text)
     defer { _ = dir }
     var s = src
-    s.attachments = Attachments { _ in nil }
+    s.attachments = AttachmentCheck { _ in nil }
     let start = ContinuousClock.now
     let l = try s.load()
     #expect(l.invoices.count == 39_999)
