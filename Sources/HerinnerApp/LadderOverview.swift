@@ -100,8 +100,15 @@ public struct LadderOverview {
   /// Every unsettled invoice's row (`status`).
   public var statusRows: [InvoiceStatus] { invoices.compactMap(row) }
 
-  /// The invoices due for a phone call today (`calls`).
-  public var callList: [Invoice] { invoices.filter { decision($0).step == .call } }
+  /// The invoices due for a phone call today (`calls`), and those whose reminder bounced (phone,
+  /// or send by post).
+  public var callList: [Invoice] {
+    invoices.filter {
+      let d = decision($0)
+      if case .bounced? = d.reason { return true }
+      return d.step == .call
+    }
+  }
 
   /// The invoices ready for the collection agency today (`export`).
   public var readyForCollection: [Invoice] { invoices.filter { decision($0).step == .collection } }

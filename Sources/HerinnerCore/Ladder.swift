@@ -26,6 +26,9 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable {
   /// A person's verdict (`resolve --not-sent`) on an unknown or rejected delivery: the step is
   /// due again.
   case notSent = "not-sent"
+  /// Sent, but a delivery status notification reported a final failure (RFC 3464): the
+  /// reminder did not reach the customer.
+  case bounced
 }
 
 /// One recorded delivery of a step for one invoice, as the engine sees it.
@@ -102,6 +105,8 @@ public enum WaitReason: Sendable, Hashable {
   case unknown(Step)
   /// A delivery of `step` was rejected by the server: a person must fix and resend.
   case rejected(Step, String?)
+  /// A delivery of `step` bounced: it never reached the customer (phone, or send by post).
+  case bounced(Step, String?)
   /// Held for another reason (an unmatched incoming payment of this customer).
   case held(String)
   /// All steps done: listed for the collection agency.
@@ -110,13 +115,15 @@ public enum WaitReason: Sendable, Hashable {
   /// Reasons that wait for a person (`status` says so); only an unknown delivery keeps `send`'s
   /// exit status at 1 (`blocksNight`), an earlier rejection is shown but does not.
   public var blocksNight: Bool {
-    if case .unknown = self { return true }
-    return false
+    switch self {
+    case .unknown, .bounced: return true
+    default: return false
+    }
   }
 
   public var needsAttention: Bool {
     switch self {
-    case .unknown, .rejected: return true
+    case .unknown, .rejected, .bounced: return true
     default: return false
     }
   }
@@ -137,6 +144,10 @@ public enum WaitReason: Sendable, Hashable {
     case .rejected(let s, let r):
       return "\(s.rawValue) rejected by the server" + (r.map { ": \($0)" } ?? "")
         + "; correct the e-mail address in the invoice file (it is then sent again, once), or `herinner resolve \(n) --stage \(s.rawValue) --not-sent`"
+    case .bounced(let s, let r):
+      return "bounced: phone, or send by post — the \(s.rawValue) reminder did not reach the customer"
+        + (r.map { " (\($0))" } ?? "")
+        + "; a corrected e-mail address in the invoice file sends it again (once), or `herinner resolve \(n) --stage \(s.rawValue) --not-sent`"
     case .held(let why): return "held: \(why)"
     case .done: return "handed to collection"
     }
@@ -152,6 +163,7 @@ public enum WaitReason: Sendable, Hashable {
     case .awaitingCall: return "awaiting-call"
     case .unknown: return "unknown"
     case .rejected: return "rejected"
+    case .bounced: return "bounced"
     case .held: return "held"
     case .done: return "collection"
     }
@@ -229,9 +241,9 @@ public struct Ladder: Sendable {
       if originals.contains(where: { $0.state == .unknown || $0.state == .sending }) {
         return .unknown(step)
       }
-      if latest.state == .rejected {
+      if latest.state == .rejected || latest.state == .bounced {
         // A corrected address in the invoice file makes the step due again, once: the next
-        // attempt goes to the new address, and its own rejection holds again.
+        // attempt goes to the new address, and its own rejection or bounce holds again.
         if let to = latest.recipients,
           !to.split(separator: ",").contains(where: {
             $0.trimmingCharacters(in: .whitespaces).lowercased() == invoice.email.lowercased()
@@ -239,7 +251,8 @@ public struct Ladder: Sendable {
         {
           return nil
         }
-        return .rejected(step, latest.reply)
+        return latest.state == .bounced
+          ? .bounced(step, latest.reply) : .rejected(step, latest.reply)
       }
       return nil
     }

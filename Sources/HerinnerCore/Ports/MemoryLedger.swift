@@ -135,10 +135,10 @@ extension DeliveryState {
   /// States that hold an invoice's step: one live original per invoice and step at most.
   public var isLive: Bool { self == .sending || self == .sent || self == .unknown }
 
-  /// What `resolve` may change: an unknown delivery either way; a rejected one only to "not
-  /// sent" (the address was corrected: due again).
+  /// What `resolve` may change: an unknown delivery either way; a rejected or bounced one only
+  /// to "not sent" (the address was corrected: due again).
   public static func resolvable(sent: Bool) -> [DeliveryState] {
-    sent ? [.unknown] : [.unknown, .rejected]
+    sent ? [.unknown] : [.unknown, .rejected, .bounced]
   }
 }
 
