@@ -235,6 +235,15 @@ public struct Config: Sendable {
         p.int("secondReminderTermDays", in: 1...90) ?? policy.secondReminderTermDays
       policy.collectionCostsIncludeVAT =
         p.bool("collectionCostsIncludeVAT") ?? policy.collectionCostsIncludeVAT
+      if let c = p.string("businessCompensation") {
+        if let v = BusinessCompensation(rawValue: c) {
+          policy.businessCompensation = v
+        } else {
+          p.fail(
+            "businessCompensation", p.node("businessCompensation"),
+            "must be claim or waive, found \"\(c)\"")
+        }
+      }
       problems += p.finish()
     }
 
