@@ -23,6 +23,8 @@ public struct NightReport: Sendable {
   public var tally = RunTally()
   /// `unknown` deliveries in the ledger after the run (this run's and earlier ones).
   public var unknownPending = 0
+  /// Messages an interrupted run had recorded but never started: due again (sent tonight).
+  public var recoveredNotStarted = 0
   /// Things a person must act on, one line each.
   public var attention: [String] = []
   /// Invoices the plan stopped for a person (unknown or rejected deliveries).

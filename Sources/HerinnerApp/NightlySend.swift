@@ -30,14 +30,25 @@ public struct NightlySend {
     public var attachments: Attachments
     public var clock: WallClock
     public var transports: TransportFactory?
+    /// The night's connections, opened one per sender thread.
+    public var connection: ConnectionOpener?
+    /// The per-run journal of started and answered messages (the crash window), and this
+    /// machine's boot: a journal of the same boot is trusted by the recovery, another is not.
+    public var journal: (any JournalStore)?
+    public var bootID: String?
     /// (done, total) after each group.
     public var progress: ((Int, Int) -> Void)?
 
     public init(
       ledger: any LedgerStore, payments: any PaymentsView, inbox: (any StatementInbox)? = nil,
       lock: (any RunLock)? = nil, archive: Archive? = nil, attachments: Attachments,
-      clock: WallClock, transports: TransportFactory? = nil, progress: ((Int, Int) -> Void)? = nil
+      clock: WallClock, transports: TransportFactory? = nil, connection: ConnectionOpener? = nil,
+      journal: (any JournalStore)? = nil, bootID: String? = nil,
+      progress: ((Int, Int) -> Void)? = nil
     ) {
+      self.connection = connection
+      self.journal = journal
+      self.bootID = bootID
       self.ledger = ledger
       self.payments = payments
       self.inbox = inbox
@@ -76,8 +87,12 @@ public struct NightlySend {
     on today: CalendarDate, options: Options, preview: (Preview) -> Void = { _ in }
   ) throws -> NightReport {
     var report = NightReport(date: today, dryRun: options.dryRun)
-    report.invalidRows = load.problems.count
+    report.invalidRows = load.badRows
     report.rowProblems = load.problems
+    if let none = load.noInvoices {
+      // An export that went wrong must not look like a quiet night.
+      report.attention.append(none.description)
+    }
     var invoices = load.invoices
     if !options.invoiceNumbers.isEmpty {
       let wanted = Set(options.invoiceNumbers)
@@ -102,35 +117,34 @@ public struct NightlySend {
     try ports.lock?.acquire()
     defer { ports.lock?.release() }
     if let inbox = ports.inbox {
-      let (lines, refused) = try inbox.importNew(invoices: load.invoices)
+      let (lines, problems) = try inbox.importNew(invoices: load.invoices)
       report.notices += lines.map { "payments: \($0)" }
-      if refused {
-        throw AppError(
-          .invalidInput, "payments.importFrom: a statement could not be imported; not sending")
-      }
+      // A statement set aside needs a person, but the night goes on: `payments.required`
+      // below still refuses when no fresh statement is left.
+      report.attention += problems.map { "payments: \($0)" }
     }
     try checkStatementAge(today)
-    for row in try ports.ledger.markInterruptedAsUnknown() {
-      report.attention.append(
-        "invoice \(row.invoice) (\(row.step.rawValue)): an interrupted send is now unknown; check, then `herinner resolve \(row.invoice) --stage \(row.step.rawValue) --sent|--not-sent`"
-      )
-    }
+    try recover(into: &report)
     let plan = try nightPlan(invoices, on: today, limit: options.limit)
     report.take(plan)
-    if !plan.messages.isEmpty, let open = ports.transports, let archive = ports.archive {
-      let transports = try nothingSentOnFailure {
-        try open(min(config.smtp.connections, plan.messages.count))
-      }
+    if !plan.messages.isEmpty, let open = ports.connection, let archive = ports.archive {
       let runner = NightRunner(
-        builder: builder(), ledger: ports.ledger, transports: transports,
+        builder: builder(), ledger: ports.ledger,
+        connections: min(config.smtp.connections, plan.messages.count), open: open,
         envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
         maxPerMinute: config.smtp.maxPerMinute, archive: archive.write,
         unarchive: archive.remove, clock: { messageDate(for: today) })
       runner.flushArchive = { try? archive.flush() }
       if let progress = ports.progress { runner.progress = progress }
+      if let store = ports.journal, let boot = ports.bootID {
+        runner.journal = try store.begin(bootID: boot)
+      }
       report.tally = try nothingSentOnFailure { try runner.run(plan.messages) }
+      // Every message of the night has its outcome recorded: the journal proves nothing more.
+      try ports.journal?.discard()
     }
-    report.attention += report.tally.problems
+    report.attention += report.tally.attention.filter(\.needsAttention).map(\.description)
+    report.notices += report.tally.attention.filter { !$0.needsAttention }.map(\.description)
     if let why = report.tally.stoppedEarly {
       report.attention.append("the SMTP server failed mid-batch (\(why)); the rest goes next run")
     }
@@ -143,6 +157,24 @@ public struct NightlySend {
       )
     }
     return report
+  }
+
+  /// Settles what an interrupted run left `sending`: outcomes that had arrived are recorded,
+  /// messages that never started are due again (their archive files removed), the rest are
+  /// `unknown`. Without a journal (or after a reboot) everything interrupted is `unknown`.
+  func recover(into report: inout NightReport) throws {
+    guard let store = ports.journal else {
+      for row in try ports.ledger.markInterruptedAsUnknown() {
+        report.attention.append(
+          Attention.interruptedUnknown(invoices: [row.invoice], step: row.step).description)
+      }
+      return
+    }
+    let recovery = try recoverInterruptedRun(
+      ledger: ports.ledger, journal: store, currentBoot: ports.bootID,
+      unarchive: { ports.archive?.remove($0) })
+    report.attention += recovery.attention.map(\.description)
+    report.recoveredNotStarted = recovery.plan.abandon.count
   }
 
   /// A transport failure that reaches here means nothing was sent (the runner reports a

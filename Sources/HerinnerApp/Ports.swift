@@ -17,13 +17,17 @@ public protocol PaymentsView: AnyObject {
 
 /// Statements waiting in `payments.importFrom`, imported at the start of a night.
 public protocol StatementInbox: AnyObject {
-  /// Imports the new files; what each did, in words, and whether one had to be refused.
-  func importNew(invoices: [Invoice]) throws -> (lines: [String], refused: Bool)
+  /// Imports the new files. A file that cannot be read is set aside (not retried every night,
+  /// not lost) and named in `problems`; the night goes on.
+  func importNew(invoices: [Invoice]) throws -> (lines: [String], problems: [String])
 }
 
-/// Opens the night's connections: `count` at most; those that cannot be opened are left out.
-/// Throws (nothing sent) only when none opens.
+/// Opens `count` connections at once, all or nothing (a resend's single connection).
 public typealias TransportFactory = (_ count: Int) throws -> [any MailTransport]
+
+/// Opens connection `i` of the night on the thread that will use it; one that cannot be opened
+/// is left out, and only when none opens does the night fail (nothing sent).
+public typealias ConnectionOpener = @Sendable (_ index: Int) throws(TransportError) -> any MailTransport
 
 /// Payments when there are none (no ledger yet, tests).
 public final class NoPayments: PaymentsView {

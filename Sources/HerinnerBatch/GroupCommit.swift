@@ -81,6 +81,8 @@ struct GroupCommit {
   private var onWire: Set<String> = []
   private var results: [DeliveryResult] = []
   private var notAttempted: [String] = []
+  /// Messages the transport declined to start, with its reason (larger than the server's SIZE).
+  private var declined: [String: String] = [:]
   /// Keys whose archive file is already removed.
   private var unarchived: Set<String> = []
   private var verdicts = 0
@@ -202,6 +204,12 @@ struct GroupCommit {
     var actions: [Action] = []
     let outcome: (state: DeliveryState, code: Int?, reply: String)
     switch result {
+    case .outcome(.notAttempted(let reason)):
+      // Nothing of it reached the server (RFC 1870: refused before MAIL FROM): not a delivery
+      // attempt; it stays due and is reported.
+      declined[key] = reason
+      notAttempted.append(key)
+      return pump()
     case .outcome(let o):
       verdicts += 1
       outcome = (o.state, o.code, o.reply)
@@ -319,7 +327,11 @@ struct GroupCommit {
       actions.append(.abandon(notAttempted))
       tally.notAttempted += attempts.count
       for a in attempts {
-        tally.attention.append(.notAttempted(invoices: a.invoices, step: a.step))
+        if let why = declined[a.messageKey] {
+          tally.attention.append(.declined(invoices: a.invoices, step: a.step, reason: why))
+        } else {
+          tally.attention.append(.notAttempted(invoices: a.invoices, step: a.step))
+        }
       }
     }
     if !openFailures.isEmpty {

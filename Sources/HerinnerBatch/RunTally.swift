@@ -13,6 +13,9 @@ public enum Attention: Sendable, Hashable, Codable, CustomStringConvertible {
   case notRendered(invoices: [String], reason: String)
   /// Recorded, but the night stopped before a connection took it: not sent, due next run.
   case notAttempted(invoices: [String], step: Step)
+  /// Not sent because the transport declined it before any of it went out (larger than the
+  /// server's limit): due again, and a person must act (smaller attachments, another server).
+  case declined(invoices: [String], step: Step, reason: String)
   /// Some connections could not be opened; the night went on over the others.
   case connectionsLeftOut(count: Int, of: Int, reason: String)
   /// A delivery interrupted by an earlier run that may have reached the server.
@@ -30,6 +33,8 @@ public enum Attention: Sendable, Hashable, Codable, CustomStringConvertible {
       return "invoice \(invoices.joined(separator: ", ")): not rendered, not sent: \(reason)"
     case .notAttempted(let invoices, let step):
       return "\(Self.who(invoices, step)): not attempted (the night stopped first); due next run"
+    case .declined(let invoices, let step, let reason):
+      return "\(Self.who(invoices, step)): not attempted: \(reason); still due"
     case .connectionsLeftOut(let count, let of, let reason):
       return
         "\(count) of \(of) SMTP connections could not be opened (\(reason)); the night went on over the others"

@@ -1,6 +1,7 @@
 import CurlSMTP
 import Foundation
 import HerinnerApp
+import HerinnerBatch
 import HerinnerCore
 import HerinnerFiles
 import HerinnerInput
@@ -18,13 +19,20 @@ struct Live {
     // not turn the night into refusals.
     let password = try smtpPassword()
     let ledger = try openLedger(config)
+    let settings = smtpSettings(password: password)
     return NightlySend.Ports(
       ledger: ledger, payments: SQLitePayments(ledger: ledger),
       inbox: config.payments.importFrom.map { FolderInbox(config: config, ledger: ledger, folder: $0) },
       lock: FlockRunLock(path: config.lockFile, clock: clock),
       archive: .live(root: config.archive),
       attachments: .live(folder: config.invoices.attachments), clock: clock,
-      transports: { count in try openTransports(count: count, password: password) },
+      transports: { count in try openTransports(count: count, settings: settings) },
+      connection: { _ throws(TransportError) in
+        let t = CurlSMTPTransport(settings: settings)
+        try t.verify()
+        return t
+      },
+      journal: JournalFile(path: config.ledger + ".journal"), bootID: BootID.current(),
       progress: progress)
   }
 
@@ -88,26 +96,13 @@ struct Live {
       heloName: config.company.domain)
   }
 
-  /// Opens up to `count` connections. The first must open (else nothing is sent: exit 4); one
-  /// that a server refuses beyond it (a server that allows one session per client) is left out.
-  func openTransports(count: Int, password: String?) throws -> [any MailTransport] {
-    let settings = smtpSettings(password: password)
-    let first = CurlSMTPTransport(settings: settings)
-    try first.verifyConnection()
-    var open: [any MailTransport] = [first]
-    for _ in 1..<max(1, count) {
+  /// Opens `count` connections for a resend, verified before anything is recorded.
+  func openTransports(count: Int, settings: SMTPSettings) throws -> [any MailTransport] {
+    try (0..<max(1, count)).map { _ in
       let t = CurlSMTPTransport(settings: settings)
-      do throws(TransportError) {
-        try t.verifyConnection()
-        open.append(t)
-      } catch {
-        Console.error(
-          "SMTP \(config.smtp.host):\(config.smtp.port): a further connection could not be opened (\(error.message)); going on with \(open.count)"
-        )
-        break
-      }
+      try t.verify()
+      return t
     }
-    return open
   }
 }
 
@@ -148,19 +143,8 @@ final class FolderInbox: StatementInbox {
     self.folder = folder
   }
 
-  func importNew(invoices: [Invoice]) throws -> (lines: [String], refused: Bool) {
-    var files: [String] = []
-    for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
-      let f = (folder as NSString).appendingPathComponent(name)
-      var dir: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: f, isDirectory: &dir), !dir.boolValue,
-        let data = FileManager.default.contents(atPath: f)
-      else { continue }
-      if try !ledger.statementImported(fileHash: contentHash([UInt8](data))) { files.append(f) }
-    }
-    guard !files.isEmpty else { return ([], false) }
-    let (lines, failed) = importStatements(
-      files, config: config, ledger: ledger, invoices: invoices)
-    return (lines, failed)
+  func importNew(invoices: [Invoice]) throws -> (lines: [String], problems: [String]) {
+    let r = importFromFolder(folder, config: config, ledger: ledger, invoices: invoices)
+    return (r.lines, r.problems)
   }
 }

@@ -58,7 +58,7 @@ enum Output {
     } else {
       let t = r.tally
       lines.append(
-        "send \(r.date.iso): sent \(t.sent), deferred \(t.deferred), rejected \(t.rejected), unknown \(r.unknownPending) (messages)"
+        "send \(r.date.iso): sent \(t.sent), deferred \(t.deferred), rejected \(t.rejected), unknown \(r.unknownPending), not attempted \(t.notAttempted) (messages)"
       )
     }
     if r.tally.notRendered > 0 { lines.append("not rendered: \(r.tally.notRendered)") }
@@ -80,7 +80,7 @@ enum Output {
   struct NightSummary: Encodable {
     var date: String
     var closed: String?
-    var sent, deferred, rejected, unknown, notRendered, invalidRows, callList,
+    var sent, deferred, rejected, unknown, notAttempted, notRendered, invalidRows, callList,
       readyForCollection: Int
     var skipped: [String: Int]
     var attention: [String]
@@ -92,6 +92,7 @@ enum Output {
       deferred = r.tally.deferred
       rejected = r.tally.rejected
       unknown = r.unknownPending
+      notAttempted = r.tally.notAttempted
       notRendered = r.tally.notRendered
       invalidRows = r.invalidRows
       callList = r.callList

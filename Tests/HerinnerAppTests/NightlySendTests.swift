@@ -56,7 +56,15 @@ func ports(
   NightlySend.Ports(
     ledger: ledger, payments: payments, lock: lock, archive: archive ?? Archive.memory().0,
     attachments: .live(folder: example.config.invoices.attachments), clock: clock,
-    transports: transport.map { t in { _ in [t] } })
+    transports: transport.map { t in { _ in [t] } },
+    connection: opener(transport))
+}
+
+/// The night's connections: always this one transport.
+func opener(_ transport: AcceptingTransport?) -> ConnectionOpener? {
+  guard let transport else { return nil }
+  let open: ConnectionOpener = { (_: Int) throws(TransportError) -> any MailTransport in transport }
+  return open
 }
 
 @Suite struct NightlySendTests {
@@ -117,8 +125,8 @@ func ports(
     let ex = try Example()
     let ledger = MemoryLedger(clock: clock)
     var p = ports(ledger: ledger, transport: nil, example: ex)
-    p.transports = { _ in
-      throw TransportError(kind: .unreachable, message: "cannot connect to 127.0.0.1:1")
+    p.connection = { _ throws(TransportError) in
+      throw TransportError(.unreachable, "cannot connect to 127.0.0.1:1")
     }
     let send = NightlySend(config: ex.config, templates: ex.templates, load: ex.load, ports: p)
     #expect { try send.run(on: night, options: .init()) } throws: { e in

@@ -53,3 +53,23 @@ extension DeliveryLedger {
   /// One attempt as `sending`, durably.
   public func begin(_ attempt: NewAttempt) throws { try begin([attempt]) }
 }
+
+extension DeliveryStore {
+  /// The messages an interrupted run left `sending`, one per message key in recorded order.
+  public func interruptedDeliveries() throws -> [InterruptedDelivery] {
+    var out: [InterruptedDelivery] = []
+    var index: [String: Int] = [:]
+    for row in try deliveries(state: .sending) {
+      if let i = index[row.messageKey] {
+        out[i].invoices.append(row.invoice)
+      } else {
+        index[row.messageKey] = out.count
+        out.append(
+          InterruptedDelivery(
+            messageKey: row.messageKey, invoices: [row.invoice], step: row.step,
+            archivePath: row.archivePath))
+      }
+    }
+    return out
+  }
+}
