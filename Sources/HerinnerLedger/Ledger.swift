@@ -2,22 +2,12 @@ import CSQLite
 import Foundation
 import HerinnerCore
 
-extension SQLiteLedger {
+extension SQLiteLedger: PaymentStore {
+  public typealias ImportResult = StatementImportResult
+  public typealias PaymentRow = PaymentRecord
+
   // MARK: Payments
 
-  /// The outcome of importing one statement file.
-  public struct ImportResult: Sendable {
-    public var alreadyImported = false
-    public var credits = 0
-    public var newCredits = 0
-    public var matched = 0
-    public var unmatched = 0
-    public var overpaid: [(payment: Int64, invoice: String, amount: Money)] = []
-    /// Credits undone by a reversal in this file, with the invoices that are open again.
-    public var reversed: [(payment: Int64, invoices: [String])] = []
-    /// Reversals that could not be tied to exactly one earlier credit: a person looks.
-    public var unplacedReversals: [BankTransaction] = []
-  }
 
   /// Imports a statement in one transaction (nothing half-imported). Credits already known by
   /// their entry key (an overlapping statement, the same file again) are never counted twice.
@@ -168,43 +158,10 @@ extension SQLiteLedger {
     return out
   }
 
-  public struct PaymentRow: Sendable {
-    public var id: Int64
-    public var bookingDate: String
-    public var amount: Money
-    public var debtorName: String?
-    public var debtorIBAN: String?
-    public var remittance: String?
-    public var status: String
-    public var rule: String?
-    public var reason: String?
-    public var suspects: [String]
-    public var overpaid: Int64
-    /// What counts now: empty for a reversed payment.
-    public var invoices: [String: Int64]
-    /// The statement file's name (without its folder).
-    public var statement: String = ""
-    public var structuredReference: String?
-    public var endToEndID: String?
-    /// The reversal's booking date, when a reversal undid this credit.
-    public var reversedOn: String?
-    /// Every allocation made, in order, reversed or not.
-    public var allocations: [(invoice: String, cents: Int64)] = []
-
-    /// `matched`, `unmatched`, `set-aside` or `reversed`.
-    public var state: String {
-      if reversedOn != nil { return "reversed" }
-      switch status {
-      case "matched": return "matched"
-      case "resolved": return rule == "set-aside" ? "set-aside" : "matched"
-      default: return "unmatched"
-      }
-    }
-  }
 
   /// Payments, optionally only those in one status (reversed ones then left out), with their
   /// allocations, in the order they were imported.
-  public func payments(status: String? = nil) throws(LedgerError) -> [PaymentRow] {
+  public func payments(status: String?) throws(LedgerError) -> [PaymentRow] {
     var rows: [PaymentRow] = []
     let v = try userVersion()
     guard v >= 2 else { return rows }

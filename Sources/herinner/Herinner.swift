@@ -93,6 +93,3 @@ func openLedger(_ config: Config) throws -> SQLiteLedger {
     withIntermediateDirectories: true)
   return try SQLiteLedger(path: config.ledger)
 }
-
-/// The payments commands still name the SQLite ledger by its old name.
-typealias Ledger = SQLiteLedger

@@ -21,8 +21,10 @@ struct Live {
     let ledger = try openLedger(config)
     let settings = smtpSettings(password: password)
     return NightlySend.Ports(
-      ledger: ledger, payments: SQLitePayments(ledger: ledger),
-      inbox: config.payments.importFrom.map { FolderInbox(config: config, ledger: ledger, folder: $0) },
+      ledger: ledger, payments: LedgerPayments(store: ledger),
+      inbox: config.payments.importFrom.map {
+        StatementFolder(folder: $0, store: ledger, csvColumns: config.payments.columns)
+      },
       lock: FlockRunLock(path: config.lockFile, clock: clock),
       archive: .live(root: config.archive),
       attachments: .live(folder: config.invoices.attachments), clock: clock,
@@ -46,7 +48,7 @@ struct Live {
         clock: clock)
     }
     return NightlySend.Ports(
-      ledger: ledger, payments: SQLitePayments(ledger: ledger), attachments: attachments,
+      ledger: ledger, payments: LedgerPayments(store: ledger), attachments: attachments,
       clock: clock)
   }
 
@@ -103,48 +105,5 @@ struct Live {
       try t.verify()
       return t
     }
-  }
-}
-
-/// The bank payments as the SQLite ledger holds them.
-final class SQLitePayments: PaymentsView {
-  let ledger: SQLiteLedger
-  init(ledger: SQLiteLedger) { self.ledger = ledger }
-
-  func latestStatementDate() throws -> CalendarDate? { try ledger.latestStatementDate() }
-
-  func applied(_ invoices: [Invoice], histories: inout [String: InvoiceHistory]) throws
-    -> [Invoice]
-  {
-    try PaymentState.load(ledger, invoices: invoices).applied(invoices, &histories)
-  }
-
-  func appliedPayments() throws -> [String: [String]] {
-    var applied: [String: [String]] = [:]
-    for p in try ledger.payments() {
-      for (invoice, cents) in p.invoices.sorted(by: { $0.key < $1.key }) {
-        applied[invoice, default: []].append(
-          "\(p.bookingDate) \(Money(cents: cents, currency: p.amount.currency).dutch) (\(p.rule ?? "bank"))"
-        )
-      }
-    }
-    return applied
-  }
-}
-
-/// `payments.importFrom`: the statement files in a folder that were not imported yet.
-final class FolderInbox: StatementInbox {
-  let config: Config
-  let ledger: SQLiteLedger
-  let folder: String
-  init(config: Config, ledger: SQLiteLedger, folder: String) {
-    self.config = config
-    self.ledger = ledger
-    self.folder = folder
-  }
-
-  func importNew(invoices: [Invoice]) throws -> (lines: [String], problems: [String]) {
-    let r = importFromFolder(folder, config: config, ledger: ledger, invoices: invoices)
-    return (r.lines, r.problems)
   }
 }
