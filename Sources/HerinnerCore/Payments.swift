@@ -242,7 +242,7 @@ public struct PaymentMatcher: Sendable {
       if hits.count == 1 { return allocate(hits, rule: .reference) }
     }
     let name = t.debtorName.map(Self.normalName) ?? ""
-    let iban = t.debtorIBAN.map { $0.replacingAll(" ", with: "").uppercased() }
+    let iban = t.debtorIBAN.map(IBAN.normalized)
     func sameDebtor(_ inv: Invoice) -> Bool {
       if let iban, knownIBANs[inv.customerKey]?.contains(iban) == true { return true }
       return !name.isEmpty && Self.normalName(inv.customer) == name
@@ -314,7 +314,7 @@ public struct PaymentState: Sendable {
     self.unmatched = unmatched
     let byNumber = Dictionary(invoices.map { ($0.number, $0) }, uniquingKeysWith: { a, _ in a })
     for m in matched {
-      guard let iban = m.iban?.replacingAll(" ", with: "").uppercased() else { continue }
+      guard let iban = m.iban.map(IBAN.normalized) else { continue }
       for n in m.invoices {
         if let inv = byNumber[n] { knownIBANs[inv.customerKey, default: []].insert(iban) }
       }

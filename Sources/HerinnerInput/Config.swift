@@ -2,7 +2,6 @@ import Foundation
 import HerinnerCore
 
 /// The `company` section: the sender every letter names.
-public typealias Company = Sender
 
 /// SMTP settings. The password itself is never in the config: only where to find it.
 public struct SMTPConfig: Sendable, Hashable {
@@ -68,7 +67,7 @@ public struct InvoiceSourceConfig: Sendable, Hashable {
 public struct Config: Sendable {
   public var file: String
   public var folder: String
-  public var company: Company
+  public var company: Sender
   public var invoices: InvoiceSourceConfig
   public var templates: String
   public var ledger: String
@@ -123,7 +122,7 @@ public struct Config: Sendable {
     }
 
     // company
-    var company = Company(name: "", email: "", iban: "")
+    var company = Sender(name: "", email: "", iban: "")
     if var c = top.object("company", problems: &problems) {
       company.name = c.string("name", required: true) ?? ""
       company.email = c.string("email", required: true) ?? ""
@@ -135,7 +134,7 @@ public struct Config: Sendable {
         c.fail("replyTo", c.node("replyTo"), "not a valid email address")
       }
       company.phone = c.string("phone")
-      company.iban = c.string("iban", required: true)?.replacingOccurrences(of: " ", with: "") ?? ""
+      company.iban = c.string("iban", required: true).map(IBAN.normalized) ?? ""
       if !company.iban.isEmpty && !IBAN.isValid(company.iban) {
         c.fail("iban", c.node("iban"), "not a valid IBAN (check digits)")
       }
@@ -373,65 +372,5 @@ public struct Config: Sendable {
     }
     guard !host.isEmpty else { return nil }
     return (scheme, host, port)
-  }
-}
-
-/// IBAN check (ISO 13616 mod-97).
-public enum IBAN {
-  public static func isValid(_ raw: String) -> Bool {
-    let s = raw.replacingOccurrences(of: " ", with: "").uppercased()
-    guard (15...34).contains(s.count), s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
-    else { return false }
-    let rearranged = s.dropFirst(4) + s.prefix(4)
-    var remainder = 0
-    for ch in rearranged {
-      let v: Int
-      if let d = ch.wholeNumberValue { v = d } else { v = Int(ch.asciiValue! - 55) }
-      for digit in String(v) { remainder = (remainder * 10 + digit.wholeNumberValue!) % 97 }
-    }
-    return remainder == 1
-  }
-}
-
-/// A pragmatic address check: the dot-atom `local@domain` form mail servers accept, no spaces,
-/// no quotes, no angle brackets, no control characters (RFC 5322 §3.4.1, without the obsolete
-/// and quoted forms).
-public enum EmailAddress {
-  /// RFC 5322 atext plus the dot, as bytes.
-  static let localAllowed: [Bool] = {
-    var t = [Bool](repeating: false, count: 128)
-    for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~."
-      .utf8
-    { t[Int(c)] = true }
-    return t
-  }()
-
-  public static func isValid(_ s: String) -> Bool {
-    let b = Array(s.utf8)
-    guard b.count <= 254, let at = b.lastIndex(of: UInt8(ascii: "@")) else { return false }
-    let local = b[..<at]
-    let domain = b[(at + 1)...]
-    let dot = UInt8(ascii: ".")
-    guard !local.isEmpty, local.count <= 64,
-      local.allSatisfy({ $0 < 128 && localAllowed[Int($0)] }),
-      local.first != dot, local.last != dot
-    else { return false }
-    var previousDot = false
-    for x in local {
-      if x == dot && previousDot { return false }
-      previousDot = x == dot
-    }
-    let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
-    guard labels.count >= 2 else { return false }
-    for label in labels {
-      guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"),
-        label.last != UInt8(ascii: "-"),
-        label.allSatisfy({
-          ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
-            || $0 == UInt8(ascii: "-")
-        })
-      else { return false }
-    }
-    return true
   }
 }

@@ -133,7 +133,7 @@ enum StatementText {
   /// files and a bank's own statement are reported as the bank wrote them.
   static func iban(_ s: Substring?) -> String? {
     guard let s else { return nil }
-    let v = String(s.filter { $0 != " " }).uppercased()
+    let v = IBAN.normalized(String(s))
     let c = Array(v.unicodeScalars)
     guard c.count >= 15, c.count <= 34, c.allSatisfy({ $0.isASCII }),
       c[0].properties.isAlphabetic, c[1].properties.isAlphabetic,
