@@ -77,8 +77,10 @@ public struct ExportDossiers {
       "invoice;customer;contact;email;phone;kind;issued;due;amount;paid;outstanding;collection_costs;interest_to_date;total_claim;first_sent;second_sent;second_deadline;dossier"
     ]
     // The claims a replacing 14-day letter listed are governed by its deadline too.
-    let covered = ConsumerClaims.coveredHistories(
-      invoices: overview.invoices, histories: overview.histories)
+    let covered =
+      overview.policy.onePerCustomer
+      ? ConsumerClaims.coveredHistories(invoices: overview.invoices, histories: overview.histories)
+      : overview.histories
     let ladder = Ladder(policy: overview.policy)
     let ready = overview.invoices.filter {
       ladder.decision(for: $0, history: covered[$0.number] ?? .empty, on: today).step

@@ -89,7 +89,7 @@ public struct ResendReminder {
     let costs = original.costs.map { Money(cents: $0, currency: invoice.currency) }
     var replaces: [CalendarDate] = []
     var costsOverride = costs
-    if step == .second, invoice.kind == .consumer {
+    if step == .second, invoice.kind == .consumer, config.policy.onePerCustomer {
       let consumer = invoices.filter {
         ConsumerClaims.consumerKey($0) == ConsumerClaims.consumerKey(invoice)
       }

@@ -423,7 +423,8 @@ extension ConsumerClaims {
   /// day after that letter's deadline. Pure.
   ///
   /// The letter listed the claim: the claim was covered before it and is open now, so it was
-  /// open on the letter's night (payments only lower what is open).
+  /// open on the letter's night (payments only lower what is open). Only where letters cover
+  /// several claims (`policy.onePerCustomer`): with one letter per invoice, none lists another.
   public static func coveredHistories(
     invoices: [Invoice], histories: [String: InvoiceHistory]
   ) -> [String: InvoiceHistory] {

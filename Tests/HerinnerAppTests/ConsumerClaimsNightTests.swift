@@ -180,6 +180,13 @@ extension CalendarDate {
         let deadline = try #require(histories[n]?.latestSent(.second)?.deadline)
         #expect(day > deadline, "\(day.iso): \(n) exported inside the term ending \(deadline.iso)")
       }
+      // `status` and `calls` read the same: no claim ready for collection inside a term.
+      let overview = try LadderOverview(
+        policy: w.config.policy, invoices: w.invoices, ledger: w.ledger, payments: NoPayments(),
+        on: day)
+      #expect(
+        Set(overview.readyForCollection.map(\.number))
+          == Set(csv.column("invoice")), "\(day.iso): status and export agree")
       day = day.adding(days: 1)
     }
     #expect(resent)

@@ -175,4 +175,22 @@ import Testing
     ) { _, _ in [] }
     #expect(p.messages.first?.letter.businessCompensation == choice)
   }
+
+  @Test func withOneLetterPerInvoiceNoLetterCoversAnother() throws {
+    var policy = planner.policy
+    policy.onePerCustomer = false
+    let invoices = [inv("A", due: "2026-10-01"), inv("B", due: "2026-10-20")]
+    let histories = [
+      "A": InvoiceHistory(deliveries: [
+        sent(.first, "2026-10-08"), second("2026-10-22", deadline: "2026-11-06", id: "<l1@x>"),
+      ]),
+      "B": InvoiceHistory(deliveries: [sent(.first, "2026-10-27")]),
+    ]
+    let p = Planner(policy: policy, sender: sender).plan(
+      invoices: invoices, histories: histories, on: d("2026-11-10")
+    ) { _, _ in [] }
+    #expect(p.messages.map(\.numbers) == [["B"]])
+    #expect(p.messages.first?.letter.invoices.count == 1)
+    #expect(p.collection.map(\.number) == ["A"])
+  }
 }
