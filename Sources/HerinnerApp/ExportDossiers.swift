@@ -205,7 +205,8 @@ public struct ExportDossiers {
           guard letters[r.messageID] == nil else { continue }
           letters[r.messageID] = ConsumerClaims.Letter(
             date: r.runDate,
-            deadline: r.deadline ?? overview.policy.secondDeadline(sentOn: r.runDate, kind: .consumer),
+            deadline: r.deadline
+              ?? overview.policy.secondDeadline(sentOn: r.runDate, kind: .consumer),
             claims: ConsumerClaims.listed(by: r.messageID, invoices: claims, covered: covered),
             // One amount per letter: every row of the message carries the letter's costs.
             costs: Money(cents: r.costs ?? 0, currency: inv.currency))

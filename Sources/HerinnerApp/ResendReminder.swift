@@ -13,7 +13,10 @@ public struct ResendReminder {
     public var to: String?
     public var force = false
     public var dryRun = false
-    public init(number: String, step: Step? = nil, to: String? = nil, force: Bool = false, dryRun: Bool = false) {
+    public init(
+      number: String, step: Step? = nil, to: String? = nil, force: Bool = false,
+      dryRun: Bool = false
+    ) {
       self.number = number
       self.step = step
       self.to = to
@@ -35,7 +38,8 @@ public struct ResendReminder {
   public let invoices: [Invoice]
   public let ports: NightlySend.Ports
 
-  public init(config: Config, templates: TemplateSet, invoices: [Invoice], ports: NightlySend.Ports) {
+  public init(config: Config, templates: TemplateSet, invoices: [Invoice], ports: NightlySend.Ports)
+  {
     self.config = config
     self.templates = templates
     self.invoices = invoices
@@ -126,7 +130,9 @@ public struct ResendReminder {
       covered.contains($0.invoice) && $0.step == .first && $0.state == .sent && !$0.isResend
     }
     var remindedOn: [String: CalendarDate] = [:]
-    for f in firstRows { remindedOn[f.invoice] = min(remindedOn[f.invoice] ?? f.runDate, f.runDate) }
+    for f in firstRows {
+      remindedOn[f.invoice] = min(remindedOn[f.invoice] ?? f.runDate, f.runDate)
+    }
     let letter = Letter.make(
       step: step, invoices: coveredInvoices.isEmpty ? [invoice] : coveredInvoices,
       sender: config.company, policy: config.policy, date: today,
@@ -158,7 +164,8 @@ public struct ResendReminder {
     try ports.lock?.acquire()
     defer { ports.lock?.release() }
     let runner = NightRunner(
-      builder: builder, ledger: ports.ledger, transports: try config.nothingSentOnFailure { try open(1) },
+      builder: builder, ledger: ports.ledger,
+      transports: try config.nothingSentOnFailure { try open(1) },
       envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
       maxPerMinute: 0, archive: archive.write, unarchive: archive.remove, clock: { date })
     runner.flushArchive = { try? archive.flush() }

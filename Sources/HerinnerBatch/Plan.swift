@@ -118,7 +118,8 @@ public struct PlannedMessage: Sendable {
       return Letter.make(
         step: step, invoices: indices.all.map { basis.invoices[Int($0)] }, sender: basis.sender,
         policy: basis.policy, date: basis.date, firstSentOn: firstSentOn, remindedOn: remindedOn,
-        replaces: replaces, costsOverride: costs.map {
+        replaces: replaces,
+        costsOverride: costs.map {
           Money(cents: $0, currency: basis.invoices[Int(indices.first)].currency)
         })
     }
@@ -340,6 +341,8 @@ public struct Planner: Sendable {
         let d = ladder.decision(for: inv, history: h, on: plan.date)
         // An unknown or refused delivery waits for a person before anything else is sent.
         if d.reason?.needsAttention == true { continue }
+        // Below `policy.minimumOutstanding` a claim is not pursued on its own either.
+        if case .belowMinimum = d.reason { continue }
         taken[i, default: []].append(Int32(index))
         if let f = inFirst[index] {
           dropFirst[f, default: []].insert(Int32(index))
@@ -360,7 +363,8 @@ public struct Planner: Sendable {
       guard !more.isEmpty || !again.isEmpty else { continue }
       // Recorded invoices first: the first `recorded` positions take the step.
       plan.messages[i].source = .planned(
-        b, indices: Positions(Array(indices.all.prefix(n)) + more + indices.all.dropFirst(n) + again),
+        b,
+        indices: Positions(Array(indices.all.prefix(n)) + more + indices.all.dropFirst(n) + again),
         recorded: n + more.count, firstSentOn: first, costs: costs)
       for x in more {
         for id in messageIDs(b.invoices[Int(x)].number, .first)

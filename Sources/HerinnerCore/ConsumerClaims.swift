@@ -410,7 +410,9 @@ extension ConsumerClaims {
         if byID[id] == nil {
           byID[id] = SentLetter(messageID: id, date: r.date, deadline: r.deadline, recorded: [])
         }
-        if !(byID[id]?.recorded.contains(inv.number) ?? true) { byID[id]?.recorded.append(inv.number) }
+        if !(byID[id]?.recorded.contains(inv.number) ?? true) {
+          byID[id]?.recorded.append(inv.number)
+        }
       }
     }
     return byID.values.sorted { ($0.date, $0.messageID) < ($1.date, $1.messageID) }

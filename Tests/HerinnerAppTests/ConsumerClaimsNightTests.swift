@@ -90,7 +90,9 @@ struct DossierCSV {
   var header: [String]
   var rows: [[String]]
   init(_ csv: String) {
-    let lines = csv.split(separator: "\r\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+    let lines = csv.split(separator: "\r\n").map {
+      $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+    }
     header = lines.first ?? []
     rows = Array(lines.dropFirst())
   }
@@ -196,7 +198,12 @@ extension CalendarDate {
     let k2 = try w.ledger.deliveries(invoice: "K2")
     #expect(!k2.contains { $0.step == .first }, "a covered claim's first is not sent any more")
     let b1 = try w.ledger.deliveries(invoice: "B1")
-    #expect(b1.allSatisfy { r in !(try! w.ledger.deliveries()).contains { $0.messageKey == r.messageKey && $0.invoice.hasPrefix("K") } })
+    #expect(
+      b1.allSatisfy { r in
+        !(try! w.ledger.deliveries()).contains {
+          $0.messageKey == r.messageKey && $0.invoice.hasPrefix("K")
+        }
+      })
     #expect(maxCollectionCosts > 0, "the costs were owed at some point")
     // At the end K1 and K3 are in collection, over their sum, K2 paid off.
     let last = DossierCSV(try w.export(on: end).csv)

@@ -8,7 +8,12 @@ import Testing
 /// Art. 6:96 lid 7 BW in the plan: a consumer's 14-day letter covers all of that consumer's
 /// open claims past their due date, the costs once over their summed principal.
 @Suite struct CoveringLetterTests {
-  let planner = Planner(policy: { var p = Policy(); p.businessDaysOnly = false; return p }(), sender: sender)
+  let planner = Planner(
+    policy: {
+      var p = Policy()
+      p.businessDaysOnly = false
+      return p
+    }(), sender: sender)
 
   func second(
     _ date: String, deadline: String, id: String, resend: Bool = false
@@ -63,7 +68,8 @@ import Testing
     usd.amount = Money(cents: 100_000, currency: "USD")
     usd.paid = Money(cents: 0, currency: "USD")
     let invoices = [inv("A", due: "2026-10-01"), usd]
-    let p = plan(invoices, ["A": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])], on: "2026-11-09")
+    let p = plan(
+      invoices, ["A": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])], on: "2026-11-09")
     #expect(p.messages.map(\.step) == [.second, .first])
     #expect(p.messages.map(\.numbers) == [["A"], ["U"]])
   }
@@ -114,7 +120,8 @@ import Testing
     paid[0].paid = paid[0].amount
     let c = ConsumerClaims.coveredHistories(invoices: paid, histories: histories)
     #expect(c["A"] == histories["A"])
-    #expect(ConsumerClaims.listed(by: "<l2@x>", invoices: invoices, covered: covered) == ["A", "B"])
+    #expect(
+      ConsumerClaims.listed(by: "<l2@x>", invoices: invoices, covered: covered) == ["A", "B"])
   }
 
   @Test func aCallDueTonightIsNotNeededForAClaimTheLetterCovers() throws {
@@ -192,5 +199,14 @@ import Testing
     #expect(p.messages.map(\.numbers) == [["B"]])
     #expect(p.messages.first?.letter.invoices.count == 1)
     #expect(p.collection.map(\.number) == ["A"])
+  }
+
+  @Test func aClaimBelowTheMinimumIsNotTakenAlong() throws {
+    let invoices = [inv("A", due: "2026-10-01"), inv("S", due: "2026-10-20", amount: 300)]
+    let p = plan(
+      invoices, ["A": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])],
+      on: "2026-11-09")
+    #expect(p.messages.map(\.numbers) == [["A"]])
+    #expect(p.messages.first?.letter.invoices.count == 1)
   }
 }
