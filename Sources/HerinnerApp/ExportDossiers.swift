@@ -45,14 +45,21 @@ public struct ExportDossiers {
   public let overview: LadderOverview
   public let ledger: any LedgerStore
   public let rates: InterestTable
+  /// The bank payments matched to invoices, with their booking dates (each naming its claim):
+  /// a payment after a 14-day letter's term goes to the costs, then the interest, then the
+  /// principal (art. 6:44 BW). Whatever else `paid` holds (the bookkeeping's own) has no known
+  /// day and is counted on the due date: to the principal, never to costs.
+  public let payments: [ConsumerClaims.Payment]
 
   public init(
-    config: Config, overview: LadderOverview, ledger: any LedgerStore, rates: InterestTable
+    config: Config, overview: LadderOverview, ledger: any LedgerStore, rates: InterestTable,
+    payments: [ConsumerClaims.Payment] = []
   ) {
     self.config = config
     self.overview = overview
     self.ledger = ledger
     self.rates = rates
+    self.payments = payments
   }
 
   static func csvField(_ s: String) -> String {
@@ -212,10 +219,21 @@ public struct ExportDossiers {
             costs: Money(cents: r.costs ?? 0, currency: inv.currency))
         }
       }
+      let numbers = Set(claims.map(\.number))
+      let dated = payments.filter { $0.claim.map(numbers.contains) == true }
+      var undated: [ConsumerClaims.Payment] = []
+      for inv in claims {
+        // `paid` counts the bank payments too (LadderOverview applies them): the rest is the
+        // bookkeeping's own.
+        let bank = dated.filter { $0.claim == inv.number }.map(\.amount.cents).reduce(0, +)
+        var own = inv
+        own.paid = Money(cents: max(0, inv.paid.cents - bank), currency: inv.currency)
+        if let p = ConsumerClaims.Payment.recorded(in: own) { undated.append(p) }
+      }
       let model = ConsumerClaims(
         claims: claims.map(ConsumerClaims.Claim.init),
         letters: letters.values.sorted { $0.date < $1.date },
-        payments: claims.compactMap(ConsumerClaims.Payment.recorded(in:)),
+        payments: undated + dated.filter { $0.date <= overview.today },
         costsIncludeVAT: overview.policy.collectionCostsIncludeVAT)
       let position: ConsumerClaims.Position
       do {

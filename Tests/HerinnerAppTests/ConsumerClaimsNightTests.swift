@@ -51,11 +51,14 @@ final class ConsumerWorld {
     ).run(.init(number: number, dryRun: dryRun), on: day)
   }
 
-  func export(on day: CalendarDate) throws -> DossierExport {
+  func export(on day: CalendarDate, payments: [ConsumerClaims.Payment] = []) throws
+    -> DossierExport
+  {
     let overview = try LadderOverview(
       policy: config.policy, invoices: invoices, ledger: ledger, payments: NoPayments(), on: day)
-    return try ExportDossiers(config: config, overview: overview, ledger: ledger, rates: .builtIn)
-      .plan()
+    return try ExportDossiers(
+      config: config, overview: overview, ledger: ledger, rates: .builtIn, payments: payments
+    ).plan()
   }
 
   func pay(_ number: String, _ cents: Int64) {
@@ -328,5 +331,30 @@ extension CalendarDate {
     #expect(overview.readyForCollection.isEmpty, "not on the deadline day itself")
     #expect(try w.export(on: letter.deadline).count == 0)
     #expect(try w.export(on: letter.deadline.adding(days: 1)).count == 2)
+  }
+
+  /// A bank payment after the term goes to the costs first, then interest, then principal
+  /// (art. 6:44 BW); one before the term ended lowers the principal the costs are over.
+  @Test func aBankPaymentAfterTheTermGoesToTheCostsFirst() throws {
+    let w = try ConsumerWorld([consumerInvoice("K1", due: "2026-10-01", amount: 100_000)])
+    for offset in 0...40 { try w.night(CalendarDate.d("2026-10-01").adding(days: offset)) }
+    let letter = try #require(try w.ledger.deliveries(invoice: "K1").first { $0.step == .second })
+    let deadline = try #require(letter.deadline)
+    let stated = try #require(letter.costs)
+    #expect(stated == 15_000)
+    w.pay("K1", 10_000)
+    let after = ConsumerClaims.Payment(
+      date: deadline.adding(days: 2), amount: Money(cents: 10_000), claim: "K1")
+    let csv = DossierCSV(try w.export(on: deadline.adding(days: 5), payments: [after]).csv)
+    #expect(csv.cents("collection_costs") == [5_000])
+    #expect(csv.cents("outstanding") == [100_000])
+    // The same payment within the term: the principal is lower, the costs are over the rest.
+    let within = ConsumerClaims.Payment(
+      date: deadline.adding(days: -3), amount: Money(cents: 10_000), claim: "K1")
+    let csv2 = DossierCSV(try w.export(on: deadline.adding(days: 5), payments: [within]).csv)
+    #expect(csv2.cents("outstanding") == [90_000])
+    #expect(
+      csv2.cents("collection_costs") == [CollectionCosts.wik(principal: Money(cents: 90_000)).cents]
+    )
   }
 }
