@@ -444,7 +444,9 @@ extension ConsumerClaims {
       for inv in claims where isOpen(inv, history: histories[inv.number]) {
         var h = out[inv.number] ?? .empty
         guard let covered = h.firstSent(.second) else { continue }
-        for l in letters where l.date > covered.date && !l.recorded.contains(inv.number) {
+        let later = letters.filter { $0.date > covered.date && !$0.recorded.contains(inv.number) }
+        guard !later.isEmpty else { continue }
+        for l in later {
           h.deliveries.append(
             DeliveryRecord(
               step: .second, state: .sent, date: l.date, isResend: true, deadline: l.deadline,
