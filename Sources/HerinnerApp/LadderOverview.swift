@@ -75,7 +75,10 @@ public struct LadderOverview {
   ) throws {
     var histories = try ledger.histories()
     self.invoices = try payments.applied(invoices, histories: &histories)
-    self.histories = histories
+    // A replacing 14-day letter's deadline governs the claims it listed again.
+    self.histories =
+      policy.onePerCustomer
+      ? ConsumerClaims.coveredHistories(invoices: self.invoices, histories: histories) : histories
     self.payments = try payments.appliedPayments()
     self.policy = policy
     self.today = today

@@ -13,7 +13,10 @@ public struct ResendReminder {
     public var to: String?
     public var force = false
     public var dryRun = false
-    public init(number: String, step: Step? = nil, to: String? = nil, force: Bool = false, dryRun: Bool = false) {
+    public init(
+      number: String, step: Step? = nil, to: String? = nil, force: Bool = false,
+      dryRun: Bool = false
+    ) {
       self.number = number
       self.step = step
       self.to = to
@@ -35,7 +38,8 @@ public struct ResendReminder {
   public let invoices: [Invoice]
   public let ports: NightlySend.Ports
 
-  public init(config: Config, templates: TemplateSet, invoices: [Invoice], ports: NightlySend.Ports) {
+  public init(config: Config, templates: TemplateSet, invoices: [Invoice], ports: NightlySend.Ports)
+  {
     self.config = config
     self.templates = templates
     self.invoices = invoices
@@ -82,17 +86,59 @@ public struct ResendReminder {
       default: break
       }
     }
-    // The message that covered this invoice covered these (one letter per customer).
-    let covered = rows.filter { $0.messageKey == original.messageKey }.map(\.invoice)
-    let coveredInvoices = covered.compactMap { n in invoices.first { $0.number == n } }
+    // The message that covered this invoice covered these (one letter per customer); a
+    // consumer's 14-day letter also listed the open claims it covered again.
+    let covered: [String]
+    var pool = invoices
+    let costs = original.costs.map { Money(cents: $0, currency: invoice.currency) }
+    var replaces: [CalendarDate] = []
+    var costsOverride = costs
+    if step == .second, invoice.kind == .consumer, config.policy.onePerCustomer {
+      let consumer = invoices.filter {
+        ConsumerClaims.consumerKey($0) == ConsumerClaims.consumerKey(invoice)
+      }
+      let consumerApplied = try ports.payments.applied(consumer, histories: &histories)
+      let all = ConsumerClaims.coveredHistories(invoices: consumerApplied, histories: histories)
+      let listed = Set(
+        ConsumerClaims.listed(by: original.messageID, invoices: consumerApplied, covered: all))
+      // A resend lists what is still open of them (and the invoice asked for, even if --force).
+      let open = consumerApplied.filter {
+        listed.contains($0.number)
+          && ($0.number == r.number || ConsumerClaims.isOpen($0, history: histories[$0.number]))
+      }
+      covered = open.map(\.number)
+      pool = consumerApplied
+      // It replaces every earlier 14-day letter that listed one of them (art. 6:96 lid 7 BW).
+      replaces = Array(
+        Set(
+          covered.flatMap { n in
+            (all[n]?.deliveries ?? []).filter { $0.step == .second && $0.state == .sent }.map(
+              \.date)
+          })
+      ).sorted()
+      // The same costs, but never more than the scale over what is still open.
+      let principal = open.map(\.outstanding).reduce(
+        Money(cents: 0, currency: invoice.currency), +)
+      let scale = CollectionCosts.wik(
+        principal: principal, addVAT: config.policy.collectionCostsIncludeVAT)
+      costsOverride = costs.map { $0.cents <= scale.cents ? $0 : scale } ?? scale
+    } else {
+      covered = rows.filter { $0.messageKey == original.messageKey }.map(\.invoice)
+    }
+    let coveredInvoices = covered.compactMap { n in pool.first { $0.number == n } }
     let firstRows = rows.filter {
       covered.contains($0.invoice) && $0.step == .first && $0.state == .sent && !$0.isResend
+    }
+    var remindedOn: [String: CalendarDate] = [:]
+    for f in firstRows {
+      remindedOn[f.invoice] = min(remindedOn[f.invoice] ?? f.runDate, f.runDate)
     }
     let letter = Letter.make(
       step: step, invoices: coveredInvoices.isEmpty ? [invoice] : coveredInvoices,
       sender: config.company, policy: config.policy, date: today,
-      firstSentOn: firstRows.map(\.runDate).min(), isResend: true,
-      costsOverride: original.costs.map { Money(cents: $0, currency: invoice.currency) })
+      firstSentOn: firstRows.map(\.runDate).min(),
+      remindedOn: coveredInvoices.count > 1 ? remindedOn : [:], replaces: replaces,
+      isResend: true, costsOverride: costsOverride)
     var references: [String] = []
     if step == .second, let f = firstRows.first { references.append(f.messageID) }
     if !references.contains(original.messageID) { references.append(original.messageID) }
@@ -118,7 +164,8 @@ public struct ResendReminder {
     try ports.lock?.acquire()
     defer { ports.lock?.release() }
     let runner = NightRunner(
-      builder: builder, ledger: ports.ledger, transports: try config.nothingSentOnFailure { try open(1) },
+      builder: builder, ledger: ports.ledger,
+      transports: try config.nothingSentOnFailure { try open(1) },
       envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
       maxPerMinute: 0, archive: archive.write, unarchive: archive.remove, clock: { date })
     runner.flushArchive = { try? archive.flush() }

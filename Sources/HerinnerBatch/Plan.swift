@@ -18,30 +18,65 @@ public struct PlannedMessage: Sendable {
     let inReplyTo: String?
     let references: [String]
     let recipients: [String]?
-    init(inReplyTo: String?, references: [String], recipients: [String]?) {
+    /// A bundled second letter's per-invoice first-reminder dates.
+    let remindedOn: [String: CalendarDate]
+    /// The dates of the earlier 14-day letters a consumer's letter replaces.
+    let replaces: [CalendarDate]
+    init(
+      inReplyTo: String?, references: [String], recipients: [String]?,
+      remindedOn: [String: CalendarDate] = [:], replaces: [CalendarDate] = []
+    ) {
       self.inReplyTo = inReplyTo
       self.references = references
       self.recipients = recipients
+      self.remindedOn = remindedOn
+      self.replaces = replaces
     }
 
-    static func make(_ inReplyTo: String?, _ references: [String], _ recipients: [String]?)
-      -> Extra?
-    {
-      inReplyTo == nil && references.isEmpty && recipients == nil
-        ? nil : Extra(inReplyTo: inReplyTo, references: references, recipients: recipients)
+    static func make(
+      _ inReplyTo: String?, _ references: [String], _ recipients: [String]?,
+      remindedOn: [String: CalendarDate] = [:], replaces: [CalendarDate] = []
+    ) -> Extra? {
+      inReplyTo == nil && references.isEmpty && recipients == nil && remindedOn.isEmpty
+        && replaces.isEmpty
+        ? nil
+        : Extra(
+          inReplyTo: inReplyTo, references: references, recipients: recipients,
+          remindedOn: remindedOn, replaces: replaces)
     }
   }
 
   /// The Message-ID this one answers (the first reminder's, for a second).
   public var inReplyTo: String? {
     get { extra?.inReplyTo }
-    set { extra = Extra.make(newValue, references, recipientsOverride) }
+    set { extra = remake(inReplyTo: newValue) }
   }
 
   /// The Message-IDs this one threads to.
   public var references: [String] {
     get { extra?.references ?? [] }
-    set { extra = Extra.make(inReplyTo, newValue, recipientsOverride) }
+    set { extra = remake(references: newValue) }
+  }
+
+  /// Per invoice, the day its own first reminder was sent (a bundled second names each).
+  public var remindedOn: [String: CalendarDate] {
+    get { extra?.remindedOn ?? [:] }
+    set { extra = remake(remindedOn: newValue) }
+  }
+
+  /// The dates of the earlier 14-day letters this one replaces.
+  public var replaces: [CalendarDate] {
+    get { extra?.replaces ?? [] }
+    set { extra = remake(replaces: newValue) }
+  }
+
+  private func remake(
+    inReplyTo: String?? = nil, references: [String]? = nil,
+    remindedOn: [String: CalendarDate]? = nil, replaces: [CalendarDate]? = nil
+  ) -> Extra? {
+    Extra.make(
+      inReplyTo ?? self.inReplyTo, references ?? self.references, recipientsOverride,
+      remindedOn: remindedOn ?? self.remindedOn, replaces: replaces ?? self.replaces)
   }
 
   var recipientsOverride: [String]? { extra?.recipients }
@@ -82,7 +117,8 @@ public struct PlannedMessage: Sendable {
     case .planned(let basis, let indices, _, let firstSentOn, let costs):
       return Letter.make(
         step: step, invoices: indices.all.map { basis.invoices[Int($0)] }, sender: basis.sender,
-        policy: basis.policy, date: basis.date, firstSentOn: firstSentOn,
+        policy: basis.policy, date: basis.date, firstSentOn: firstSentOn, remindedOn: remindedOn,
+        replaces: replaces,
         costsOverride: costs.map {
           Money(cents: $0, currency: basis.invoices[Int(indices.first)].currency)
         })
@@ -195,6 +231,10 @@ public struct Planner: Sendable {
     let basis = PlanBasis(invoices: invoices, sender: sender, policy: policy, date: date)
     var groups = Groups()  // customer + step → index in plan.messages
     if let groupHash { groups.hash = groupHash }
+    // The claims a replacing 14-day letter listed without recording them count as covered.
+    let histories =
+      policy.onePerCustomer
+      ? ConsumerClaims.coveredHistories(invoices: invoices, histories: histories) : histories
     // At most one message per invoice; pages never written are never resident.
     plan.messages.reserveCapacity(invoices.count)
     for (index, inv) in invoices.enumerated() {
@@ -245,43 +285,137 @@ public struct Planner: Sendable {
       }
     }
     if policy.onePerCustomer {
-      coverConsumerClaims(&plan, invoices: invoices, histories: histories)
+      coverConsumerClaims(&plan, invoices: invoices, histories: histories, messageIDs: messageIDs)
     }
+    remindersPerInvoice(&plan, histories: histories)
     if maxMessageBytes > 0 { split(&plan) }
     return plan
   }
 
-  /// Art. 6:96 lid 7 BW: several claims on one consumer belong in one letter, the WIK costs over
-  /// their sum. A consumer's second letter therefore also lists the claims already past their
-  /// second step (open, not settled), without recording a new step for them.
+  /// Art. 6:96 lid 7 BW: the claims on one consumer for which a 14-day letter can be sent go in
+  /// one letter, the WIK costs computed once over their summed principal. A consumer's second
+  /// letter tonight therefore lists every claim of that consumer (same currency) that is past
+  /// its due date and open, whatever step it reached:
+  /// - a claim without a second yet takes its second in this letter (recorded): its first
+  ///   reminder, if due tonight or not sent, is not sent any more, and its call is not needed;
+  /// - a claim an earlier 14-day letter covered is listed again (not recorded: the replacing
+  ///   letter's deadline reaches it through `ConsumerClaims.coveredHistories`), and leaves
+  ///   tonight's collection list: it moves on after this letter's deadline.
+  /// The letter names the dates of the earlier letters it replaces.
   func coverConsumerClaims(
-    _ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory]
+    _ plan: inout NightPlan, invoices: [Invoice], histories: [String: InvoiceHistory],
+    messageIDs: (String, Step) -> [String]
   ) {
-    let ladder = Ladder(policy: policy)
-    // The consumers who get a second letter tonight, and their other claims past their second.
-    var seconds: [GroupKey: Int] = [:]
+    var seconds: [String: Int] = [:]
     for (i, m) in plan.messages.enumerated() where m.step == .second {
       guard case .planned(let b, let indices, _, _, _) = m.source,
-        b.invoices[Int(indices.first)].kind == .consumer
+        let key = ConsumerClaims.consumerKey(b.invoices[Int(indices.first)])
       else { continue }
-      seconds[GroupKey(b.invoices[Int(indices.first)], step: .second, perCustomer: true)] = i
+      seconds[key] = i
     }
     guard !seconds.isEmpty else { return }
-    var extra: [Int: [Int32]] = [:]
-    for (index, inv) in invoices.enumerated() {
-      guard let i = seconds[GroupKey(inv, step: .second, perCustomer: true)],
-        let h = histories[inv.number], h.firstSent(.second) != nil,
-        case .planned(_, let indices, _, _, _) = plan.messages[i].source,
-        !indices.contains(index)
+    // Where each consumer invoice of tonight's first letters is: (message, position).
+    var inFirst: [Int: Int] = [:]
+    for (i, m) in plan.messages.enumerated() where m.step == .first {
+      guard case .planned(let b, let indices, _, _, _) = m.source,
+        ConsumerClaims.consumerKey(b.invoices[Int(indices.first)]).map({ seconds[$0] != nil })
+          == true
       else { continue }
-      let d = ladder.decision(for: inv, history: h, on: plan.date)
-      if d.step == .collection || d.reason == .notYet { extra[i, default: []].append(Int32(index)) }
+      for x in indices.all { inFirst[Int(x)] = i }
     }
-    for (i, more) in extra {
+    let ladder = Ladder(policy: policy)
+    var taken: [Int: [Int32]] = [:]  // second message → invoices that take their second in it
+    var listed: [Int: [Int32]] = [:]  // second message → invoices listed again
+    var dropFirst: [Int: Set<Int32>] = [:]
+    var leaving = Set<String>()  // leave tonight's calls and collection
+    for (index, inv) in invoices.enumerated() {
+      guard let key = ConsumerClaims.consumerKey(inv), let i = seconds[key],
+        case .planned(_, let indices, _, _, _) = plan.messages[i].source,
+        !indices.contains(index), inv.due < plan.date,
+        ConsumerClaims.isOpen(inv, history: histories[inv.number])
+      else { continue }
+      let h = histories[inv.number] ?? .empty
+      if h.firstSent(.second) != nil {
+        listed[i, default: []].append(Int32(index))
+      } else {
+        let d = ladder.decision(for: inv, history: h, on: plan.date)
+        // An unknown or refused delivery waits for a person before anything else is sent.
+        if d.reason?.needsAttention == true { continue }
+        // Below `policy.minimumOutstanding` a claim is not pursued on its own either.
+        if case .belowMinimum = d.reason { continue }
+        taken[i, default: []].append(Int32(index))
+        if let f = inFirst[index] {
+          dropFirst[f, default: []].insert(Int32(index))
+        } else {
+          if d.step == nil, let reason = d.reason {
+            plan.waiting[reason.key, default: 0] -= 1
+            if plan.waiting[reason.key] == 0 { plan.waiting[reason.key] = nil }
+          }
+        }
+      }
+      leaving.insert(inv.number)
+    }
+    for i in Set(seconds.values) {
       guard case .planned(let b, let indices, let n, let first, let costs) = plan.messages[i].source
       else { continue }
+      let more = taken[i] ?? []
+      let again = listed[i] ?? []
+      guard !more.isEmpty || !again.isEmpty else { continue }
+      // Recorded invoices first: the first `recorded` positions take the step.
       plan.messages[i].source = .planned(
-        b, indices: Positions(indices.all + more), recorded: n, firstSentOn: first, costs: costs)
+        b,
+        indices: Positions(Array(indices.all.prefix(n)) + more + indices.all.dropFirst(n) + again),
+        recorded: n + more.count, firstSentOn: first, costs: costs)
+      for x in more {
+        for id in messageIDs(b.invoices[Int(x)].number, .first)
+        where !plan.messages[i].references.contains(id) {
+          plan.messages[i].references.append(id)
+        }
+      }
+    }
+    // The replaced letters: every earlier 14-day letter that listed one of tonight's claims.
+    for i in Set(seconds.values) {
+      var dates = Set<CalendarDate>()
+      for inv in plan.messages[i].invoices {
+        for r in histories[inv.number]?.deliveries ?? []
+        where r.step == .second && r.state == .sent && r.date < plan.date {
+          dates.insert(r.date)
+        }
+      }
+      if !dates.isEmpty { plan.messages[i].replaces = dates.sorted() }
+    }
+    plan.calls.removeAll { leaving.contains($0.number) }
+    plan.collection.removeAll { leaving.contains($0.number) }
+    guard !dropFirst.isEmpty else { return }
+    var emptied = Set<Int>()
+    for (f, gone) in dropFirst {
+      guard case .planned(let b, let indices, _, let first, let costs) = plan.messages[f].source
+      else { continue }
+      let rest = indices.all.filter { !gone.contains($0) }
+      if rest.isEmpty {
+        emptied.insert(f)
+      } else {
+        plan.messages[f].source = .planned(
+          b, indices: Positions(rest), recorded: rest.count, firstSentOn: first, costs: costs)
+      }
+    }
+    if !emptied.isEmpty {
+      plan.messages = plan.messages.enumerated().filter { !emptied.contains($0.offset) }.map(
+        \.element)
+    }
+  }
+
+  /// A second letter over several invoices names each one's own first reminder date.
+  func remindersPerInvoice(_ plan: inout NightPlan, histories: [String: InvoiceHistory]) {
+    for i in plan.messages.indices where plan.messages[i].step == .second {
+      guard case .planned = plan.messages[i].source, plan.messages[i].invoiceCount > 1 else {
+        continue
+      }
+      var dates: [String: CalendarDate] = [:]
+      for inv in plan.messages[i].invoices {
+        if let f = histories[inv.number]?.firstSent(.first)?.date { dates[inv.number] = f }
+      }
+      if !dates.isEmpty { plan.messages[i].remindedOn = dates }
     }
   }
 
@@ -292,7 +426,9 @@ public struct Planner: Sendable {
     var parts: [(at: Int, with: [PlannedMessage])] = []
     for (at, m) in plan.messages.enumerated() {
       guard case .planned(let b, let positions, let recordedCount, let first, _) = m.source,
-        positions.count > 1
+        positions.count > 1,
+        // A consumer's claims go in one 14-day letter (art. 6:96 lid 7 BW): never split.
+        !(m.step == .second && b.invoices[Int(positions.first)].kind == .consumer)
       else { continue }
       let indices = positions.all
       var chunks: [ArraySlice<Int32>] = []

@@ -369,3 +369,104 @@ public struct ConsumerClaims: Sendable, Hashable {
     return s
   }
 }
+
+// MARK: - The consumer's 14-day letters, across claims
+
+extension ConsumerClaims {
+  /// The consumer a claim belongs to, for the rule that all of a consumer's claims go in one
+  /// 14-day letter (art. 6:96 lid 7 BW): the customer, the kind (a business invoice of the same
+  /// `customer_id` is not the consumer's claim) and the currency (a letter's sum is in one).
+  /// Nil for a business invoice.
+  public static func consumerKey(_ inv: Invoice) -> String? {
+    guard inv.kind == .consumer else { return nil }
+    return inv.customerKey + "|consumer|" + inv.currency
+  }
+
+  /// Whether a claim is still open for a letter: open in the bookkeeping, something outstanding
+  /// and no hold.
+  public static func isOpen(_ inv: Invoice, history: InvoiceHistory?) -> Bool {
+    inv.status == .open && inv.outstanding.cents > 0 && history?.hold == nil
+  }
+
+  /// One 14-day letter sent to a consumer, as the ledger holds it: the rows of one Message-ID.
+  public struct SentLetter: Sendable, Hashable {
+    public var messageID: String
+    public var date: CalendarDate
+    public var deadline: CalendarDate?
+    /// The claims with a row of this message.
+    public var recorded: [String]
+  }
+
+  /// The 14-day letters (`second`, sent, resends included) recorded for `invoices` (one
+  /// consumer's), oldest first.
+  public static func sentLetters(
+    of invoices: [Invoice], histories: [String: InvoiceHistory]
+  ) -> [SentLetter] {
+    var byID: [String: SentLetter] = [:]
+    for inv in invoices {
+      for r in histories[inv.number]?.deliveries ?? []
+      where r.step == .second && r.state == .sent {
+        let id = r.messageID ?? "\(r.date.iso)|\(r.deadline?.iso ?? "")"
+        if byID[id] == nil {
+          byID[id] = SentLetter(messageID: id, date: r.date, deadline: r.deadline, recorded: [])
+        }
+        if !(byID[id]?.recorded.contains(inv.number) ?? true) {
+          byID[id]?.recorded.append(inv.number)
+        }
+      }
+    }
+    return byID.values.sorted { ($0.date, $0.messageID) < ($1.date, $1.messageID) }
+  }
+
+  /// The histories with, for each consumer claim still open, the later 14-day letters that
+  /// listed it without recording a step for it (a replacing letter lists every open claim an
+  /// earlier letter covered, art. 6:96 lid 7 BW), added as a sent resend of `second` with that
+  /// letter's date and deadline: so no claim a letter listed moves to `collection` before the
+  /// day after that letter's deadline. Pure.
+  ///
+  /// The letter listed the claim: the claim was covered before it and is open now, so it was
+  /// open on the letter's night (payments only lower what is open). Only where letters cover
+  /// several claims (`policy.onePerCustomer`): with one letter per invoice, none lists another.
+  public static func coveredHistories(
+    invoices: [Invoice], histories: [String: InvoiceHistory]
+  ) -> [String: InvoiceHistory] {
+    var consumers: [String: [Invoice]] = [:]
+    for inv in invoices {
+      guard let key = consumerKey(inv),
+        histories[inv.number]?.deliveries.contains(where: { $0.step == .second }) == true
+      else { continue }
+      consumers[key, default: []].append(inv)
+    }
+    var out = histories
+    for (_, claims) in consumers where claims.count > 1 {
+      let letters = sentLetters(of: claims, histories: histories)
+      guard letters.count > 1 else { continue }
+      for inv in claims where isOpen(inv, history: histories[inv.number]) {
+        var h = out[inv.number] ?? .empty
+        guard let covered = h.firstSent(.second) else { continue }
+        let later = letters.filter { $0.date > covered.date && !$0.recorded.contains(inv.number) }
+        guard !later.isEmpty else { continue }
+        for l in later {
+          h.deliveries.append(
+            DeliveryRecord(
+              step: .second, state: .sent, date: l.date, isResend: true, deadline: l.deadline,
+              messageID: l.messageID))
+        }
+        out[inv.number] = h
+      }
+    }
+    return out
+  }
+
+  /// The claims a sent 14-day letter listed: those it recorded, and the open claims it covered
+  /// again (see `coveredHistories`).
+  public static func listed(
+    by messageID: String, invoices: [Invoice], covered: [String: InvoiceHistory]
+  ) -> [String] {
+    invoices.filter { inv in
+      covered[inv.number]?.deliveries.contains {
+        $0.step == .second && $0.state == .sent && $0.messageID == messageID
+      } == true
+    }.map(\.number)
+  }
+}

@@ -271,6 +271,29 @@ public struct Ladder: Sendable {
       return r
     }
 
+    /// `collection` counts from the first `second`, and never comes before the day after the
+    /// deadline of the latest 14-day letter (or resend) that listed the claim.
+    func collection(after second: DeliveryRecord) -> Decision {
+      var collectionDate = second.date.adding(days: policy.collectionDaysAfterSecond)
+      if let latest = history.latestSent(.second) {
+        let deadline =
+          latest.deadline ?? policy.secondDeadline(sentOn: latest.date, kind: invoice.kind)
+        collectionDate = max(collectionDate, deadline.adding(days: 1))
+      }
+      var r = due(.collection, on: collectionDate)
+      if r.step == .collection {
+        r.reason = nil
+      }
+      return r
+    }
+
+    // A consumer's 14-day letter may have covered this claim before its own first reminder
+    // (art. 6:96 lid 7 BW: all claims in one letter): its second step is then taken, and the
+    // first is not sent any more.
+    if let covered = history.firstSent(.second), history.firstSent(.first) == nil {
+      return collection(after: covered)
+    }
+
     guard let first = history.firstSent(.first) else {
       if let b = blocked(.first) {
         d.reason = b
@@ -294,16 +317,6 @@ public struct Ladder: Sendable {
       return due(.second, on: secondDate)
     }
 
-    var collectionDate = second.date.adding(days: policy.collectionDaysAfterSecond)
-    if let latest = history.latestSent(.second) {
-      let deadline =
-        latest.deadline ?? policy.secondDeadline(sentOn: latest.date, kind: invoice.kind)
-      collectionDate = max(collectionDate, deadline.adding(days: 1))
-    }
-    var r = due(.collection, on: collectionDate)
-    if r.step == .collection {
-      r.reason = nil
-    }
-    return r
+    return collection(after: second)
   }
 }

@@ -30,7 +30,12 @@ func sent(_ step: Step, _ date: String) -> DeliveryRecord {
   let planner = Planner(policy: Policy(), sender: sender)
 
   @Test func oneLetterPerCustomerAndStep() {
-    let invoices = [inv("A1"), inv("A2"), inv("B1", customer: "C2"), inv("A3", due: "2026-10-01")]
+    // Businesses: a consumer's second would cover A1 and A2 too (art. 6:96 lid 7 BW, see
+    // CoveringLetterTests).
+    let invoices = [
+      inv("A1", kind: .business), inv("A2", kind: .business),
+      inv("B1", customer: "C2", kind: .business), inv("A3", kind: .business, due: "2026-10-01"),
+    ]
     let histories = ["A3": InvoiceHistory(deliveries: [sent(.first, "2026-10-08")])]
     let plan = planner.plan(invoices: invoices, histories: histories, on: d("2026-11-09")) { _, _ in
       ["<f@x.nl>"]

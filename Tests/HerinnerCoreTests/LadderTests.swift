@@ -220,6 +220,22 @@ func invoice(
     #expect(n.log.last == "2026-12-17 collection")
   }
 
+  /// A claim a consumer's 14-day letter covered before its own first reminder (art. 6:96 lid 7
+  /// BW): its first is never sent any more, and it moves to collection with the letter.
+  @Test func aClaimCoveredByAFourteenDayLetterSkipsItsFirstAndFollowsTheLetter() {
+    var n = Night(invoice(due: "2026-11-02", kind: .consumer))
+    n.history.deliveries.append(
+      DeliveryRecord(
+        step: .second, state: .sent, date: date("2026-11-05"), deadline: date("2026-11-20")))
+    n.run(from: "2026-11-06", through: "2026-12-31")
+    // Due on Saturday 21 November (the day after the deadline), listed on the next run day.
+    #expect(n.log == ["2026-11-23 collection"])
+    let d = Ladder(policy: Policy()).decision(
+      for: invoice(due: "2026-11-02", kind: .consumer), history: n.history,
+      on: date("2026-11-20"))
+    #expect(d.step == nil && d.reason == .notYet && d.nextStep == .collection)
+  }
+
   @Test func resendOfTheFirstDoesNotShiftTheSecond() {
     let inv = invoice(due: "2026-11-02")
     let h = InvoiceHistory(deliveries: [
