@@ -72,7 +72,8 @@ let package = Package(
       dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "CurlSMTP"],
       swiftSettings: settings),
     .testTarget(
-      name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
+      name: "HerinnerBatchTests",
+      dependencies: ["HerinnerBatch", "HerinnerLetters", "HerinnerBounces"],
       swiftSettings: settings),
     .testTarget(
       name: "HerinnerBouncesTests",

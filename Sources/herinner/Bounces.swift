@@ -91,7 +91,8 @@ struct BouncesImport: HerinnerCommand {
     }
     // With no ledger yet no reminder was sent: nothing can be ours, and no file is created.
     let ledger: any LedgerStore & BounceStore =
-      FileManager.default.fileExists(atPath: config.ledger) ? try openLedger(config) : MemoryLedger()
+      FileManager.default.fileExists(atPath: config.ledger)
+      ? try openLedger(config) : MemoryLedger()
     let lines = try ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
       .record(read)
     let needsPerson = try Self.print(lines, json: json)

@@ -103,8 +103,7 @@ public enum BounceRule {
 
   /// Whether recording `bounce` makes its delivery `bounced`, given the report days of the soft
   /// reports on the same message already recorded.
-  public static func countsAsHard(_ bounce: NewBounce, earlierSoftDays: Set<CalendarDate>) -> Bool
-  {
+  public static func countsAsHard(_ bounce: NewBounce, earlierSoftDays: Set<CalendarDate>) -> Bool {
     switch bounce.kind {
     case .hard: return true
     case .soft:

@@ -21,9 +21,13 @@ public final class MemoryLedger: LedgerStore, BounceStore, Sendable {
 
   // MARK: Recording (DeliveryLedger)
 
-  public func begin(_ attempts: [NewAttempt]) throws { try commit(finishing: [], beginning: attempts) }
+  public func begin(_ attempts: [NewAttempt]) throws {
+    try commit(finishing: [], beginning: attempts)
+  }
 
-  public func finish(_ results: [DeliveryResult]) throws { try commit(finishing: results, beginning: []) }
+  public func finish(_ results: [DeliveryResult]) throws {
+    try commit(finishing: results, beginning: [])
+  }
 
   public func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt]) throws {
     let now = stamp()
@@ -115,7 +119,8 @@ public final class MemoryLedger: LedgerStore, BounceStore, Sendable {
   public func recordCall(invoice: String, date: CalendarDate, note: String) throws {
     let now = stamp()
     state.withLock { s in
-      s.calls.append(CallRow(id: s.nextID, invoice: invoice, date: date, note: note, createdAt: now))
+      s.calls.append(
+        CallRow(id: s.nextID, invoice: invoice, date: date, note: note, createdAt: now))
       s.nextID += 1
     }
   }
@@ -140,7 +145,8 @@ extension MemoryLedger {
           if let d = b.bounce.reportDate { earlier.insert(d) }
         }
       }
-      let final = bounce.messageKey != nil && BounceRule.countsAsHard(bounce, earlierSoftDays: earlier)
+      let final =
+        bounce.messageKey != nil && BounceRule.countsAsHard(bounce, earlierSoftDays: earlier)
       var changed: [DeliveryRow] = []
       if final, let key = bounce.messageKey {
         for i in s.deliveries.indices
