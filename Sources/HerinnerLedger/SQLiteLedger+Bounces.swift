@@ -65,6 +65,12 @@ extension SQLiteLedger: BounceStore {
 
   public func bounces(invoice: String?) throws(LedgerError) -> [BounceRow] {
     var rows: [BounceRow] = []
+    // A ledger of an earlier schema opened read-only (`history`) has no bounces yet.
+    var exists = false
+    try db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bounces'").query {
+      (_) throws(LedgerError) in exists = true
+    }
+    guard exists else { return [] }
     let sql =
       invoice == nil
       ? "SELECT \(BounceColumns.list) FROM bounces b ORDER BY b.id"

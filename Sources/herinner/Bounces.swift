@@ -181,6 +181,8 @@ struct BouncesFetch: HerinnerCommand {
     let importer = ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
     let mailbox = IMAPMailbox(settings: settings)
     let folder = config.bounces?.processedFolder
+    // How a message read is named in the output and in `history`: `INBOX UID 7`.
+    let mailboxName = (try? settings.endpoint().mailbox) ?? imap.url
     var needsPerson = false
     var unreadable = false
     do {
@@ -195,7 +197,7 @@ struct BouncesFetch: HerinnerCommand {
       }
       for uid in found.uids {
         if let bytes = try mailbox.message(uid: uid) {
-          let message = ImportBounces.Message(name: "imap:\(uid)", bytes: bytes)
+          let message = ImportBounces.Message(name: "\(mailboxName) UID \(uid)", bytes: bytes)
           var report: BounceReport?
           do throws(MailFormatError) {
             report = try ImportBounces.read(message)

@@ -153,6 +153,21 @@ func report(
   }
 }
 
+/// A ledger of the schema before bounces, read by `history` without migrating it.
+@Test func aLedgerOfTheEarlierSchemaReadOnlyHasNoBounces() throws {
+  let dir = TempFolder()
+  do {
+    let db = try Database(path: dir.ledger, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+    for (i, sql) in SQLiteLedger.migrations.prefix(3).enumerated() {
+      try db.execute(sql)
+      try db.execute("PRAGMA user_version = \(i + 1)")
+    }
+  }
+  let l = try #require(try SQLiteLedger.openForReading(path: dir.ledger))
+  #expect(try l.bounces(invoice: nil).isEmpty)
+  #expect(try l.bounces(invoice: "A").isEmpty)
+}
+
 /// The migration that lets deliveries be `bounced` rebuilds the table: a ledger written by the
 /// schema before it keeps every row and the one-live-original invariant.
 @Suite struct BounceMigrationTests {
