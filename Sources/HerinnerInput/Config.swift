@@ -368,9 +368,9 @@ public struct Config: Sendable {
       var section = BouncesConfig()
       if var i = b.object("imap", problems: &problems) {
         let url = i.string("url", required: true)
-        if let u = url, !(u.lowercased().hasPrefix("imaps://") || u.lowercased().hasPrefix("imap://"))
-        {
-          i.fail("url", i.node("url"), "expected imaps://host[:port]/MAILBOX")
+        // Returned mail is read over TLS only, as the reminders are sent.
+        if let u = url, !u.lowercased().hasPrefix("imaps://") {
+          i.fail("url", i.node("url"), "expected imaps://host[:port]/MAILBOX (IMAP over TLS)")
         }
         let username = i.string("username", required: true)
         let env = i.string("passwordEnv")
