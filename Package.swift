@@ -41,13 +41,15 @@ let package = Package(
     .target(name: "HerinnerBounces", dependencies: ["HerinnerCore"], swiftSettings: settings),
     // The night's machinery: the planner, and the runner that renders, records and sends.
     .target(
-      name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters"],
+      name: "HerinnerBatch", dependencies: ["HerinnerCore", "HerinnerLetters", "HerinnerBounces"],
       swiftSettings: settings),
     // The application: one use case per command (the night, resend, resolve, the read models,
     // export). Sees only the ports; never prints, never exits.
     .target(
       name: "HerinnerApp",
-      dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "HerinnerBatch"],
+      dependencies: [
+        "HerinnerCore", "HerinnerInput", "HerinnerLetters", "HerinnerBatch", "HerinnerBounces",
+      ],
       swiftSettings: settings),
     // File-system adapters: the archive (Archive.live), the attachments (Attachments.live),
     // the run lock (FlockRunLock), the dossier writer.
@@ -60,7 +62,7 @@ let package = Package(
       name: "herinner",
       dependencies: [
         "HerinnerCore", "HerinnerInput", "HerinnerLedger", "HerinnerLetters", "HerinnerBatch",
-        "HerinnerApp", "HerinnerFiles", "HerinnerBounces", "CurlSMTP",
+        "HerinnerApp", "HerinnerFiles", "HerinnerBounces", "CurlSMTP", "CurlIMAP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: settings),
@@ -70,7 +72,8 @@ let package = Package(
       dependencies: ["HerinnerCore", "HerinnerInput", "HerinnerLetters", "CurlSMTP"],
       swiftSettings: settings),
     .testTarget(
-      name: "HerinnerBatchTests", dependencies: ["HerinnerBatch", "HerinnerLetters"],
+      name: "HerinnerBatchTests",
+      dependencies: ["HerinnerBatch", "HerinnerLetters", "HerinnerBounces"],
       swiftSettings: settings),
     .testTarget(
       name: "HerinnerBouncesTests",
@@ -94,7 +97,9 @@ let package = Package(
     .testTarget(
       name: "CurlIMAPTests", dependencies: ["CurlIMAP", "CCurl"], swiftSettings: settings),
     .testTarget(
-      name: "HerinnerLedgerTests", dependencies: ["HerinnerLedger"], swiftSettings: settings),
+      name: "HerinnerLedgerTests",
+      dependencies: ["HerinnerLedger", "CSQLite", "HerinnerApp", "HerinnerBounces"],
+      swiftSettings: settings),
     .testTarget(
       name: "HerinnerAppTests",
       dependencies: ["HerinnerApp", "HerinnerFiles", "HerinnerTestSupport"],

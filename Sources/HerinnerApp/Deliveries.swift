@@ -2,7 +2,7 @@ import HerinnerCore
 import HerinnerInput
 
 /// `resolve`: a person's verdict on an `unknown` delivery (delivered, or not: due again), or on
-/// a `rejected` one (not sent: due again, e.g. after the address was corrected).
+/// a `rejected` or `bounced` one (not sent: due again, e.g. after the address was corrected).
 public struct ResolveDelivery {
   public let ledger: any LedgerStore
   public init(ledger: any LedgerStore) { self.ledger = ledger }
@@ -10,7 +10,7 @@ public struct ResolveDelivery {
   /// The sentence to show; refuses when there was nothing of that kind to resolve.
   public func run(number: String, step: Step, sent: Bool) throws -> String {
     guard try ledger.resolve(invoice: number, step: step, sent: sent) > 0 else {
-      let what = sent ? "unknown" : "unknown or rejected"
+      let what = sent ? "unknown" : "unknown, rejected or bounced"
       throw AppError(.refused, "resolve \(number): no \(what) \(step.rawValue) delivery to resolve")
     }
     return
@@ -38,20 +38,30 @@ public struct LogCall {
   }
 }
 
-/// `history N`: every recorded step of one invoice, deliveries and calls in the order they
-/// were recorded.
+/// `history N`: every recorded step of one invoice, deliveries, calls and the returned mail
+/// that answered its reminders, in the order they were recorded.
 public struct InvoiceHistoryReport {
   public enum Entry: Sendable {
     case delivery(DeliveryRow)
     case call(CallRow)
+    /// A delivery report (or auto-reply) that answered one of its reminders.
+    case bounce(BounceRow, DeliveryRow?)
   }
   public let ledger: any LedgerStore
-  public init(ledger: any LedgerStore) { self.ledger = ledger }
+  public let bounces: (any BounceStore)?
+  public init(ledger: any LedgerStore, bounces: (any BounceStore)? = nil) {
+    self.ledger = ledger
+    self.bounces = bounces
+  }
 
   public func entries(number: String) throws -> [Entry] {
-    let d = try ledger.deliveries(invoice: number).map { ($0.createdAt, Entry.delivery($0)) }
+    let rows = try ledger.deliveries(invoice: number)
+    let d = rows.map { ($0.createdAt, Entry.delivery($0)) }
     let c = try ledger.calls(invoice: number).map { ($0.createdAt, Entry.call($0)) }
-    return (d + c).enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
+    let b = try (bounces?.bounces(invoice: number) ?? []).map { row in
+      (row.createdAt, Entry.bounce(row, rows.first { $0.messageKey == row.bounce.messageKey }))
+    }
+    return (d + c + b).enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }
       .map(\.element.1)
   }
 }

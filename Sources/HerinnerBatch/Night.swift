@@ -1,4 +1,5 @@
 import Foundation
+import HerinnerBounces
 import HerinnerCore
 import HerinnerLetters
 import Synchronization
@@ -34,6 +35,8 @@ public final class NightRunner {
   public let builder: MessageBuilder
   public let ledger: any DeliveryLedger
   public let envelopeFrom: String
+  /// Each message's envelope sender gets a `+tag` naming its delivery (`smtp.tagEnvelope`).
+  public var tagEnvelope = false
   public let bcc: [String]
   /// Messages per minute at most (0: no limit).
   public let maxPerMinute: Int
@@ -154,7 +157,8 @@ public final class NightRunner {
     }
 
     let sender = ConnectionWork(
-      envelopeFrom: envelopeFrom, bcc: bcc, journal: journal, pace: pace,
+      envelopeFrom: envelopeFrom, tagEnvelope: tagEnvelope, bcc: bcc, journal: journal,
+      pace: pace,
       maxPerMinute: maxPerMinute, start: pace.now(), sequence: Counter())
     let open = self.open
     for c in 0..<connections {
@@ -322,12 +326,23 @@ struct Renderer: Sendable {
 /// One connection's part: pace, journal, send, report.
 struct ConnectionWork: Sendable {
   let envelopeFrom: String
+  let tagEnvelope: Bool
   let bcc: [String]
   let journal: any DeliveryJournal
   let pace: Pace
   let maxPerMinute: Int
   let start: Double
   let sequence: Counter
+
+  /// `local+tag@domain` (RFC 5233 subaddressing): a bounce sent to it names its delivery by the
+  /// message's first invoice and its step, even when it quotes nothing of the original.
+  static func tagged(_ address: String, _ attempt: NewAttempt) -> String {
+    guard let invoice = attempt.invoices.first, let at = address.lastIndex(of: "@") else {
+      return address
+    }
+    let tag = EnvelopeTag.make(invoice: invoice, step: attempt.step)
+    return address[..<at] + "+" + tag + address[at...]
+  }
 
   func send(
     _ p: PreparedMessage, over transport: any MailTransport, stopping: Flag,
@@ -343,7 +358,9 @@ struct ConnectionWork: Sendable {
     // first byte: one message per connection at most is in doubt.
     do { try journal.started(key) } catch { return report(.journalFailed(key, error)) }
     report(.started(key))
-    let envelope = Envelope(from: envelopeFrom, recipients: p.attempt.recipients + bcc)
+    let envelope = Envelope(
+      from: tagEnvelope ? Self.tagged(envelopeFrom, p.attempt) : envelopeFrom,
+      recipients: p.attempt.recipients + bcc)
     let result: SendResult
     do throws(TransportError) {
       result = .outcome(try transport.send(p.bytes, envelope: envelope))

@@ -23,6 +23,9 @@ public struct SMTPConfig: Sendable, Hashable {
   public var maxMessageBytes: Int
   /// The envelope sender; the company's address unless set.
   public var envelopeFrom: String?
+  /// Each message's envelope sender carries a `+tag` naming its delivery (VERP-style, RFC 5233
+  /// subaddressing), so that a bounce without the original's headers still finds it.
+  public var tagEnvelope = false
 
   /// Loopback hosts: the only ones plaintext (`security: none`) and credentials without TLS may go to.
   public static func isLoopback(_ host: String) -> Bool {
@@ -39,6 +42,23 @@ public struct PaymentsConfig: Sendable, Hashable {
   /// For bank CSV exports: field (date, amount, name, iban, description, reference, direction,
   /// account, id) → the export's header.
   public var columns: [String: String] = [:]
+}
+
+/// The `bounces` section: the mailbox that receives returned mail (`bounces fetch`).
+public struct BouncesConfig: Sendable, Hashable {
+  public struct IMAP: Sendable, Hashable {
+    /// `imaps://host[:port]/MAILBOX`.
+    public var url: String
+    public var username: String
+    public var passwordEnv: String?
+    /// Absolute path.
+    public var passwordFile: String?
+    /// Absolute path of an extra CA bundle.
+    public var caFile: String?
+  }
+  public var imap: IMAP?
+  /// Where a processed message is moved, named as the server names it; nil: flagged `\Seen`.
+  public var processedFolder: String?
 }
 
 /// Where and how the invoices are read.
@@ -77,6 +97,8 @@ public struct Config: Sendable {
   public var policy: Policy
   public var smtp: SMTPConfig
   public var payments: PaymentsConfig
+  /// Returned mail; absent when not configured.
+  public var bounces: BouncesConfig?
   /// A user-maintained statutory interest table (CSV `from;consumer;commercial`), if any.
   public var interestRatesFile: String?
 
@@ -306,6 +328,10 @@ public struct Config: Sendable {
         s.fail("bcc", s.node("bcc"), "not a valid email address: \(b)")
       }
       smtp.envelopeFrom = s.string("envelopeFrom")
+      if let e = smtp.envelopeFrom, !EmailAddress.isValid(e) {
+        s.fail("envelopeFrom", s.node("envelopeFrom"), "not a valid email address: \(e)")
+      }
+      smtp.tagEnvelope = s.bool("tagEnvelope") ?? false
       problems += s.finish()
     } else {
       problems.append(Problem(file: file, line: 1, field: "smtp", message: "missing (required)"))
@@ -335,6 +361,47 @@ public struct Config: Sendable {
       problems += p.finish()
     }
 
+    // bounces
+    var bounces: BouncesConfig?
+    if var b = top.object("bounces", problems: &problems) {
+      var section = BouncesConfig()
+      if var i = b.object("imap", problems: &problems) {
+        let url = i.string("url", required: true)
+        // Returned mail is read over TLS only, as the reminders are sent.
+        if let u = url, !u.lowercased().hasPrefix("imaps://") {
+          i.fail("url", i.node("url"), "expected imaps://host[:port]/MAILBOX (IMAP over TLS)")
+        }
+        let username = i.string("username", required: true)
+        let env = i.string("passwordEnv")
+        let pwFile = i.string("passwordFile").map { resolve($0, in: folder) }
+        if i.members.contains(where: { $0.key == "password" }) {
+          i.fail(
+            "password", i.node("password"),
+            "secrets never go in the config file: use passwordEnv or passwordFile")
+        }
+        if env != nil && pwFile != nil {
+          i.fail("passwordFile", i.node("passwordFile"), "give passwordEnv or passwordFile, not both")
+        } else if env == nil && pwFile == nil {
+          i.fail("passwordEnv", nil, "missing: give passwordEnv or passwordFile")
+        }
+        let ca = i.string("caFile").map { resolve($0, in: folder) }
+        if let ca, !FileManager.default.fileExists(atPath: ca) {
+          i.fail("caFile", i.node("caFile"), "file not found: \(ca)")
+        }
+        if let url, let username {
+          section.imap = BouncesConfig.IMAP(
+            url: url, username: username, passwordEnv: env, passwordFile: pwFile, caFile: ca)
+        }
+        problems += i.finish()
+      }
+      section.processedFolder = b.string("processedFolder")
+      if let f = section.processedFolder, f.trimmingSpaces.isEmpty {
+        b.fail("processedFolder", b.node("processedFolder"), "must not be empty")
+      }
+      problems += b.finish()
+      bounces = section
+    }
+
     problems += top.finish()
     if !problems.isEmpty {
       throw Problems(problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
@@ -342,7 +409,7 @@ public struct Config: Sendable {
     return Config(
       file: file, folder: folder, company: company, invoices: invoices, templates: templates,
       ledger: ledger, archive: archive, export: export, timezone: timezone, policy: policy,
-      smtp: smtp, payments: payments, interestRatesFile: interestRatesFile)
+      smtp: smtp, payments: payments, bounces: bounces, interestRatesFile: interestRatesFile)
   }
 
   /// (scheme, host, port) of `smtp://host:port/…` or `smtps://…`.

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CurlIMAP
 import Foundation
+import HerinnerApp
 import HerinnerBounces
 import HerinnerCore
 import HerinnerInput
@@ -10,11 +12,11 @@ struct Bounces: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bounces",
     abstract: "Reads returned mail (delivery reports, auto-replies) and ties it to the reminders.",
-    subcommands: [BouncesImport.self])
+    subcommands: [BouncesImport.self, BouncesFetch.self])
 }
 
 /// `herinner bounces import [--json] FILE|FOLDER...`.
-struct BouncesImport: ParsableCommand {
+struct BouncesImport: HerinnerCommand {
   static let configuration = CommandConfiguration(
     commandName: "import",
     abstract:
@@ -51,11 +53,11 @@ struct BouncesImport: ParsableCommand {
     }
   }
 
-  func run() throws {
+  func execute() throws -> Int32 {
     let config = try common.loadConfig()
-    // Everything is read before anything is reported: a malformed file named on the command
+    // Everything is read before anything is recorded: a malformed file named on the command
     // line stops the import with nothing done.
-    var read: [(name: String, report: BounceReport)] = []
+    var read: [(message: ImportBounces.Message, report: BounceReport)] = []
     var refused = false
     var skipped = false
     for path in paths {
@@ -74,24 +76,38 @@ struct BouncesImport: ParsableCommand {
         !(FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
         && isFolder.boolValue)
       for input in inputs {
+        let message = ImportBounces.Message(name: input.name, bytes: input.bytes)
         do throws(MailFormatError) {
-          read.append((input.name, try BounceReader.report(input.bytes)))
+          read.append((message, try ImportBounces.read(message)))
         } catch {
           Console.error("\(input.name): \(error.description)")
           if named { refused = true } else { skipped = true }
         }
       }
     }
-    if refused { throw ExitCode(2) }
+    if refused {
+      Console.error("nothing recorded: correct or leave out the file named above")
+      return ExitStatus.invalid
+    }
+    // With no ledger yet no reminder was sent: nothing can be ours, and no file is created.
+    let ledger: any LedgerStore & BounceStore =
+      FileManager.default.fileExists(atPath: config.ledger)
+      ? try openLedger(config) : MemoryLedger()
+    let lines = try ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
+      .record(read)
+    let needsPerson = try Self.print(lines, json: json)
+    return ExitStatus.code(needsAttention: needsPerson || skipped)
+  }
 
-    let sent = try sentMessages(config)
+  /// Prints one line (or JSON object) per message on stdout and what needs a person on stderr;
+  /// true when a hard bounce of ours was recorded.
+  static func print(_ lines: [ImportBounces.Line], json: Bool) throws -> Bool {
     var needsPerson = false
     let enc = JSONEncoder()
     enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    for (name, r) in read {
-      let isBounce = r.kind == .hard || r.kind == .soft
-      let match = isBounce ? BounceMatcher.match(r, among: sent) : nil
-      if r.kind == .hard, let m = match {
+    for l in lines {
+      let r = l.report
+      if l.needsPerson, let m = l.match {
         needsPerson = true
         Console.error(
           "attention: invoice \(m.message.invoices.joined(separator: ", ")), \(m.message.step)"
@@ -99,54 +115,150 @@ struct BouncesImport: ParsableCommand {
             + " returned undelivered\(r.status.map { " (\($0))" } ?? ""): phone, or send by post")
       }
       let line = Line(
-        file: name, kind: r.kind.rawValue, status: r.status, recipient: r.recipient,
-        messageId: r.originalMessageID, invoice: match?.message.invoices.first,
-        step: match?.message.step.rawValue)
+        file: l.file, kind: r.kind.rawValue, status: r.status, recipient: r.recipient,
+        messageId: r.originalMessageID, invoice: l.invoice, step: l.step?.rawValue)
       if json {
         Console.out(String(decoding: try enc.encode(line), as: UTF8.self))
       } else {
-        Console.out(Self.text(line, match: match))
+        Console.out(text(line, l))
       }
     }
-    if needsPerson || skipped { throw ExitCode(1) }
+    return needsPerson
   }
 
-  static func text(_ l: Line, match: BounceMatch?) -> String {
+  static func text(_ l: Line, _ recorded: ImportBounces.Line) -> String {
     var s = "\(l.file): \(l.kind)"
     if let st = l.status { s += " \(st)" }
     if let r = l.recipient { s += " \(r)" }
-    if let match {
+    if let match = recorded.match {
       s += " — invoice \(match.message.invoices.joined(separator: ", ")) \(match.message.step)"
       s += " (by \(match.rule.rawValue))"
     } else if l.kind == "hard" || l.kind == "soft" {
       s += " — no reminder of ours found for it"
     }
+    switch recorded.outcome {
+    case .alreadyRecorded: s += "; read before, nothing changed"
+    case .bounced(let invoices):
+      s += "; recorded: \(invoices.joined(separator: ", ")) bounced (phone, or send by post)"
+    case .noted:
+      if recorded.match != nil && l.kind == "soft" { s += "; noted (still being retried)" }
+    }
+    return s
+  }
+}
+
+/// `herinner bounces fetch [--json]`: the same for the new messages in the IMAP mailbox.
+struct BouncesFetch: HerinnerCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fetch",
+    abstract:
+      "Reads the new messages in the bounces mailbox (bounces.imap) over IMAP and records them as bounces import does.",
+    discussion: """
+      Each message read is moved to bounces.processedFolder (or, without one, flagged as read). \
+      Exit 1 when a hard bounce answers one of our reminders, 2 when bounces.imap is missing or \
+      its password cannot be read, 4 when the server cannot be reached, its certificate is not \
+      trusted or it refuses the login.
+      """)
+
+  @OptionGroup var common: CommonOptions
+  @Flag(help: "Print one JSON object per message read.") var json = false
+
+  func execute() throws -> Int32 {
+    let config = try common.loadConfig()
+    let file = InvoiceSource.display(config.file)
+    guard let imap = config.bounces?.imap else {
+      throw Problems([
+        Problem(
+          file: file, field: "bounces.imap",
+          message: "missing: bounces fetch needs the mailbox that receives the returned mail")
+      ])
+    }
+    let password = try Self.password(imap, file: file)
+    let settings = IMAPSettings(
+      url: imap.url, username: imap.username, password: password, caFile: imap.caFile,
+      timeoutSeconds: config.smtp.timeoutSeconds)
+    let ledger = try openLedger(config)
+    let importer = ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
+    let mailbox = IMAPMailbox(settings: settings)
+    let folder = config.bounces?.processedFolder
+    // How a message read is named in the output and in `history`: `INBOX UID 7`.
+    let mailboxName = (try? settings.endpoint().mailbox) ?? imap.url
+    var needsPerson = false
+    var unreadable = false
+    do {
+      let stored = try ledger.mailboxCursor(imap.url).map {
+        IMAPCursor(uidValidity: $0.uidValidity, lastUID: $0.lastUID)
+      }
+      let found = try mailbox.newMessages(after: stored)
+      if found.restarted {
+        Console.error(
+          "the mailbox was renumbered by the server (new UIDVALIDITY): every message in it is read again; reports read before change nothing"
+        )
+      }
+      for uid in found.uids {
+        if let bytes = try mailbox.message(uid: uid) {
+          let message = ImportBounces.Message(name: "\(mailboxName) UID \(uid)", bytes: bytes)
+          var report: BounceReport?
+          do throws(MailFormatError) {
+            report = try ImportBounces.read(message)
+          } catch {
+            // Left where it is, unflagged, for a person to look at; not read again.
+            Console.error("message \(uid) in the mailbox: \(error.description); left in place")
+            unreadable = true
+          }
+          if let report {
+            let lines = try importer.record([(message, report)])
+            if try BouncesImport.print(lines, json: json) { needsPerson = true }
+            try mailbox.markProcessed(uid: uid, moveTo: folder)
+          }
+        }
+        try ledger.saveMailboxCursor(
+          MailboxCursor(uidValidity: found.uidValidity, lastUID: uid), for: imap.url)
+      }
+    } catch let error as IMAPError {
+      Console.error(Self.words(error))
+      switch error.code {
+      case .unreachable, .tls, .login: return ExitStatus.unreachable
+      case .settings: return ExitStatus.invalid
+      case .mailbox, .protocol: return ExitStatus.attention
+      }
+    }
+    return ExitStatus.code(needsAttention: needsPerson || unreadable)
+  }
+
+  /// The operator's sentence: what went wrong, and the server's own words when it gave some.
+  static func words(_ e: IMAPError) -> String {
+    var s = "bounces fetch: \(e.message)"
+    if let reply = e.cause?.serverReply, !reply.isEmpty { s += " (the server said: \(reply))" }
     return s
   }
 
-  /// The messages the ledger recorded as sent (or perhaps sent), read-only; none when there is
-  /// no ledger yet.
-  func sentMessages(_ config: Config) throws -> [SentMessage] {
-    guard FileManager.default.fileExists(atPath: config.ledger),
-      let ledger = try openLedgerForReading(config)
-    else { return [] }
-    let rows = try ledger.deliveries()
-    var byID: [String: SentMessage] = [:]
-    var order: [String] = []
-    // Only a message that may have reached the server can come back.
-    for r in rows where r.state == .sent || r.state == .unknown {
-      if var m = byID[r.messageID] {
-        if !m.invoices.contains(r.invoice) { m.invoices.append(r.invoice) }
-        byID[r.messageID] = m
-      } else {
-        order.append(r.messageID)
-        byID[r.messageID] = SentMessage(
-          messageID: r.messageID, invoices: [r.invoice], step: r.step,
-          recipients: r.recipients.split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-          }, sent: r.runDate, envelopeTag: EnvelopeTag.make(invoice: r.invoice, step: r.step))
+  /// The IMAP password from `passwordEnv` or `passwordFile`; unreadable: a config problem.
+  static func password(_ imap: BouncesConfig.IMAP, file: String) throws -> String {
+    if let env = imap.passwordEnv {
+      guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
+        throw Problems([
+          Problem(
+            file: file, field: "bounces.imap.passwordEnv",
+            message:
+              "the environment variable \(env) is not set (or empty): set it to the mailbox password; nothing read"
+          )
+        ])
       }
+      return v
     }
-    return order.compactMap { byID[$0] }
+    if let path = imap.passwordFile {
+      guard let data = FileManager.default.contents(atPath: path) else {
+        throw Problems([
+          Problem(
+            file: file, field: "bounces.imap.passwordFile",
+            message: "cannot read \(path): check that it exists and is readable; nothing read")
+        ])
+      }
+      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+    throw Problems([
+      Problem(file: file, field: "bounces.imap", message: "give passwordEnv or passwordFile")
+    ])
   }
 }

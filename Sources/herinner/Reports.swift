@@ -123,7 +123,7 @@ struct History: HerinnerCommand {
       Console.out("invoice \(number): nothing recorded yet (no ledger)")
       return ExitStatus.ok
     }
-    let entries = try InvoiceHistoryReport(ledger: ledger).entries(number: number)
+    let entries = try InvoiceHistoryReport(ledger: ledger, bounces: ledger).entries(number: number)
     Console.out("History of invoice \(number)")
     if entries.isEmpty {
       Console.out("  nothing recorded yet")
@@ -143,6 +143,18 @@ struct History: HerinnerCommand {
         if let a = d.archivePath { Console.out("    archive: \(a)") }
       case .call(let c):
         Console.out("\(c.date.iso)  call  \(c.note)")
+      case .bounce(let b, let d):
+        let r = b.bounce
+        let day = r.reportDate?.iso ?? String(b.createdAt.prefix(10))
+        let what = d.map { " on the \($0.step.rawValue) reminder of \($0.runDate.iso)" } ?? ""
+        Console.out(
+          "\(day)  returned mail: \(r.kind.rawValue)\(r.status.map { " \($0)" } ?? "")\(what)"
+            + (r.recipient.map { " for \($0)" } ?? ""))
+        if b.countedAsHard {
+          Console.out("    soft reports on several days: counted as not delivered")
+        }
+        if let diag = r.diagnostic { Console.out("    server: \(diag)") }
+        Console.out("    read from: \(r.source)")
       }
     }
     return ExitStatus.ok

@@ -110,6 +110,54 @@ import Testing
     #expect(objs[1]["invoice"] is NSNull)
   }
 
+  /// Recorded once: the delivery is `bounced` in the ledger, `history` shows the report, and
+  /// the same file again changes nothing and needs no person.
+  @Test func aHardBounceIsRecordedOnceAndShownByHistory() throws {
+    let dir = try Self.administration(sent: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let args = [
+      "bounces", "import", "--config", dir + "/herinner.json",
+      fixtures + "/dsn-failed-userunknown.eml",
+    ]
+    let first = try Self.run(args)
+    #expect(first.status == 1, "\(first.stderr)")
+    #expect(first.stdout.contains("bounced"))
+    let ledger = try #require(try SQLiteLedger.openForReading(path: dir + "/herinner.sqlite"))
+    #expect(try ledger.deliveries().map(\.state) == [.bounced])
+    #expect(try ledger.bounces(invoice: "2026-0042").map(\.bounce.kind) == [.hard])
+
+    let again = try Self.run(args)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stdout.contains("read before"))
+    #expect(try ledger.bounces(invoice: nil).count == 1)
+
+    let history = try Self.run(["history", "--config", dir + "/herinner.json", "2026-0042"])
+    #expect(history.status == 0, "\(history.stderr)")
+    #expect(history.stdout.contains("bounced"))
+    #expect(history.stdout.contains("returned mail: hard 5.1.1"))
+  }
+
+  @Test func aDelayIsNotedAndTheDeliveryStaysSent() throws {
+    let dir = try Self.administration(sent: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try Self.run([
+      "bounces", "import", "--json", "--config", dir + "/herinner.json",
+      fixtures + "/dsn-delayed.eml",
+    ])
+    #expect(r.status == 0, "\(r.stderr)")
+    let ledger = try #require(try SQLiteLedger.openForReading(path: dir + "/herinner.sqlite"))
+    #expect(try ledger.deliveries().map(\.state) == [.sent])
+    #expect(try ledger.bounces(invoice: "2026-0042").map(\.bounce.kind) == [.soft])
+  }
+
+  @Test func fetchWithoutAMailboxConfiguredIsAConfigProblem() throws {
+    let dir = try Self.administration(sent: false)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = try Self.run(["bounces", "fetch", "--config", dir + "/herinner.json"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("bounces.imap"))
+  }
+
   @Test func withoutALedgerNothingIsOurs() throws {
     let dir = try Self.administration(sent: false)
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -12,6 +12,9 @@ public final class PostfixServer: Sendable {
   public static let sender = "administratie@studiovermeer.nl"
   /// Refused at RCPT with 550 5.1.1 (check_recipient_access).
   public static let refusedRecipient = "onbekend@example.nl"
+  /// Accepted at RCPT, then not deliverable (transport `error:5.1.1`): Postfix returns a DSN
+  /// to the envelope sender, which lands in `maildir` like any other message.
+  public static let bouncingRecipient = "verhuisd@example.nl"
   /// message_size_limit on `smallPort`.
   public static let sizeLimit = 20_000
 
@@ -56,6 +59,8 @@ public final class PostfixServer: Sendable {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
       .write(toFile: folder + "/recipient_access", atomically: true, encoding: .utf8)
+    try "\(Self.bouncingRecipient) error:5.1.1 User unknown (moved away)\n"
+      .write(toFile: folder + "/transport", atomically: true, encoding: .utf8)
     var ports: [Int] = []
     while ports.count < 7 {
       let p = try freePort()

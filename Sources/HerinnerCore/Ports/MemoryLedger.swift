@@ -4,11 +4,13 @@ import Synchronization
 /// The ledger in memory: the second implementation of the port, held to the same port-level
 /// test suite as the SQLite one, and what the use cases' unit tests run on. Also what a dry run
 /// reads when there is no ledger file yet (an empty history writes nothing).
-public final class MemoryLedger: LedgerStore, Sendable {
+public final class MemoryLedger: LedgerStore, BounceStore, Sendable {
   struct State {
     var deliveries: [DeliveryRow] = []
     var calls: [CallRow] = []
     var nextID: Int64 = 1
+    var bounces: [BounceRow] = []
+    var cursors: [String: MailboxCursor] = [:]
   }
   private let state = Mutex(State())
   private let clock: WallClock
@@ -19,9 +21,13 @@ public final class MemoryLedger: LedgerStore, Sendable {
 
   // MARK: Recording (DeliveryLedger)
 
-  public func begin(_ attempts: [NewAttempt]) throws { try commit(finishing: [], beginning: attempts) }
+  public func begin(_ attempts: [NewAttempt]) throws {
+    try commit(finishing: [], beginning: attempts)
+  }
 
-  public func finish(_ results: [DeliveryResult]) throws { try commit(finishing: results, beginning: []) }
+  public func finish(_ results: [DeliveryResult]) throws {
+    try commit(finishing: results, beginning: [])
+  }
 
   public func commit(finishing results: [DeliveryResult], beginning attempts: [NewAttempt]) throws {
     let now = stamp()
@@ -113,13 +119,68 @@ public final class MemoryLedger: LedgerStore, Sendable {
   public func recordCall(invoice: String, date: CalendarDate, note: String) throws {
     let now = stamp()
     state.withLock { s in
-      s.calls.append(CallRow(id: s.nextID, invoice: invoice, date: date, note: note, createdAt: now))
+      s.calls.append(
+        CallRow(id: s.nextID, invoice: invoice, date: date, note: note, createdAt: now))
       s.nextID += 1
     }
   }
 
   public func calls(invoice: String?) throws -> [CallRow] {
     state.withLock { s in s.calls.filter { invoice == nil || $0.invoice == invoice } }
+  }
+}
+
+// MARK: Returned mail (BounceStore)
+
+extension MemoryLedger {
+  public func recordBounce(_ bounce: NewBounce) throws -> BounceOutcome {
+    let now = stamp()
+    return state.withLock { s in
+      if s.bounces.contains(where: { $0.bounce.reportID == bounce.reportID }) {
+        return .alreadyRecorded
+      }
+      var earlier = Set<CalendarDate>()
+      if let key = bounce.messageKey {
+        for b in s.bounces where b.bounce.messageKey == key && b.bounce.kind == .soft {
+          if let d = b.bounce.reportDate { earlier.insert(d) }
+        }
+      }
+      let final =
+        bounce.messageKey != nil && BounceRule.countsAsHard(bounce, earlierSoftDays: earlier)
+      var changed: [DeliveryRow] = []
+      if final, let key = bounce.messageKey {
+        for i in s.deliveries.indices
+        where s.deliveries[i].messageKey == key
+          && BounceRule.bounceable.contains(s.deliveries[i].state)
+        {
+          s.deliveries[i].state = .bounced
+          s.deliveries[i].updatedAt = now
+          changed.append(s.deliveries[i])
+        }
+      }
+      s.bounces.append(
+        BounceRow(
+          id: s.nextID, bounce: bounce,
+          countedAsHard: bounce.kind == .soft && !changed.isEmpty, createdAt: now))
+      s.nextID += 1
+      return changed.isEmpty ? .noted : .bounced(changed)
+    }
+  }
+
+  public func bounces(invoice: String?) throws -> [BounceRow] {
+    state.withLock { s in
+      guard let invoice else { return s.bounces }
+      let keys = Set(s.deliveries.filter { $0.invoice == invoice }.map(\.messageKey))
+      return s.bounces.filter { $0.bounce.messageKey.map(keys.contains) ?? false }
+    }
+  }
+
+  public func mailboxCursor(_ mailbox: String) throws -> MailboxCursor? {
+    state.withLock { s in s.cursors[mailbox] }
+  }
+
+  public func saveMailboxCursor(_ cursor: MailboxCursor, for mailbox: String) throws {
+    state.withLock { s in s.cursors[mailbox] = cursor }
   }
 }
 
