@@ -38,6 +38,20 @@ public final class LedgerPayments: PaymentsView {
     try PaymentState.load(from: store, invoices: invoices).applied(invoices, &histories)
   }
 
+  /// Every allocation of a matched bank credit as a dated payment of its invoice.
+  public func datedPayments() throws -> [ConsumerClaims.Payment] {
+    var out: [ConsumerClaims.Payment] = []
+    for p in try store.payments() {
+      guard let date = CalendarDate(parsing: p.bookingDate) else { continue }
+      for (invoice, cents) in p.invoices.sorted(by: { $0.key < $1.key }) {
+        out.append(
+          ConsumerClaims.Payment(
+            date: date, amount: Money(cents: cents, currency: p.amount.currency), claim: invoice))
+      }
+    }
+    return out
+  }
+
   public func appliedPayments() throws -> [String: [String]] {
     var applied: [String: [String]] = [:]
     for p in try store.payments() {

@@ -135,6 +135,7 @@ public struct NightlySend {
         maxPerMinute: config.smtp.maxPerMinute, archive: archive.write,
         unarchive: archive.remove, clock: { messageDate(for: today) })
       runner.flushArchive = { try? archive.flush() }
+      runner.tagEnvelope = config.smtp.tagEnvelope
       if let progress = ports.progress { runner.progress = progress }
       if let store = ports.journal, let boot = ports.bootID {
         runner.journal = try store.begin(bootID: boot)

@@ -13,6 +13,9 @@ public protocol PaymentsView: AnyObject {
     -> [Invoice]
   /// The bank payments applied, per invoice, as `status` shows them.
   func appliedPayments() throws -> [String: [String]]
+  /// Every allocation of a matched bank credit as a dated payment of its invoice (the
+  /// dossier's art. 6:44 BW order needs the day).
+  func datedPayments() throws -> [ConsumerClaims.Payment]
 }
 
 /// Statements waiting in `payments.importFrom`, imported at the start of a night.
@@ -37,4 +40,5 @@ public final class NoPayments: PaymentsView {
     -> [Invoice]
   { invoices }
   public func appliedPayments() throws -> [String: [String]] { [:] }
+  public func datedPayments() throws -> [ConsumerClaims.Payment] { [] }
 }

@@ -169,6 +169,7 @@ public struct ResendReminder {
       envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
       maxPerMinute: 0, archive: archive.write, unarchive: archive.remove, clock: { date })
     runner.flushArchive = { try? archive.flush() }
+    runner.tagEnvelope = config.smtp.tagEnvelope
     let tally = try config.nothingSentOnFailure { try runner.run([planned], resend: true) }
     guard tally.sent == 1 else { return .notSent(tally) }
     return .sent(step: planned.step, letter: planned.letter, to: planned.recipients[0])

@@ -23,8 +23,11 @@ struct Export: HerinnerCommand {
       policy: config.policy, invoices: load.invoices, ledger: ports.ledger,
       payments: ports.payments, on: today)
     let rates = try config.interestRatesFile.map { try InterestRateFile.load(path: $0) } ?? .builtIn
+    // Bank payments with their booking dates: after a 14-day letter's term they pay costs
+    // first (art. 6:44 BW).
+    let payments = try ports.payments.datedPayments()
     let export = try ExportDossiers(
-      config: config, overview: overview, ledger: ports.ledger, rates: rates
+      config: config, overview: overview, ledger: ports.ledger, rates: rates, payments: payments
     ).plan()
     if export.count == 0 {
       Console.out("no invoices are ready for collection on \(today.iso)")

@@ -43,6 +43,7 @@ final class FailingPayments: PaymentsView {
     -> [Invoice]
   { throw ReadFailed() }
   func appliedPayments() throws -> [String: [String]] { throw ReadFailed() }
+  func datedPayments() throws -> [ConsumerClaims.Payment] { throw ReadFailed() }
 }
 
 let night = CalendarDate(parsing: "2026-12-01")!
