@@ -92,10 +92,20 @@ public struct ImportStatements {
     self.read = read
   }
 
-  public func run(_ files: [String]) -> Report {
+  public func run(_ files: [String]) throws -> Report {
+    try run(files.map { ($0, read($0)) })
+  }
+
+  /// The same for files already read (each file is read and hashed once per run);
+  /// `quietWhenKnown`: a file imported before is passed over without a word (a folder that
+  /// keeps its old statements).
+  /// A ledger that cannot be read or written throws: the import stops, the file is not to blame.
+  public func run(_ files: [(name: String, bytes: [UInt8]?)], quietWhenKnown: Bool = false)
+    throws -> Report
+  {
     var out = Report()
-    for file in files {
-      guard let bytes = read(file) else {
+    for (file, bytes) in files {
+      guard let bytes else {
         out.problems.append("\(file): cannot read the file; nothing imported")
         out.refused.append(file)
         continue
@@ -108,28 +118,26 @@ public struct ImportStatements {
         out.refused.append(file)
         continue
       }
-      do {
-        if try alreadyImported(bytes, in: store) {
-          out.lines.append("\(file): already imported; nothing counted twice")
-          continue
-        }
-        let base = try PaymentState.load(from: store, invoices: invoices)
-        // Balances that do not add up: the file is read as the bank wrote it, and said so.
-        out.problems += statement.warnings.map { "warning: \($0.description)" }
-        let result = try store.importStatement(
-          fileHash: contentHash(bytes), file: file, format: statement.format.rawValue,
-          latestBooking: statement.latestBooking, transactions: statement.transactions
-        ) { t, allocated in
-          var state = base
-          state.allocated = allocated
-          return PaymentMatcher(invoices: invoices.map(state.apply), knownIBANs: base.knownIBANs)
-            .match(t)
-        }
-        out.lines += Self.lines(file, statement.format.rawValue, result)
-      } catch {
-        out.problems.append("\(file): \(error); nothing imported")
-        out.refused.append(file)
+      let hash = contentHash(bytes)
+      if try store.statementImported(fileHash: hash)
+        || store.statementImported(fileHash: legacyContentHash(bytes))
+      {
+        if !quietWhenKnown { out.lines.append("\(file): already imported; nothing counted twice") }
+        continue
       }
+      let base = try PaymentState.load(from: store, invoices: invoices)
+      // Balances that do not add up: the file is read as the bank wrote it, and said so.
+      out.problems += statement.warnings.map { "warning: \($0.description)" }
+      let result = try store.importStatement(
+        fileHash: hash, file: file, format: statement.format.rawValue,
+        latestBooking: statement.latestBooking, transactions: statement.transactions
+      ) { t, allocated in
+        var state = base
+        state.allocated = allocated
+        return PaymentMatcher(invoices: invoices.map(state.apply), knownIBANs: base.knownIBANs)
+          .match(t)
+      }
+      out.lines += Self.lines(file, statement.format.rawValue, result)
     }
     return out
   }

@@ -22,7 +22,7 @@ public final class StatementFolder: StatementInbox {
     do { names = try fm.contentsOfDirectory(atPath: folder).sorted() } catch {
       return ([], ["payments.importFrom: cannot read the folder \(folder)"])
     }
-    var fresh: [String] = []
+    var fresh: [(name: String, bytes: [UInt8]?)] = []
     var problems: [String] = []
     for name in names where !name.hasPrefix(".") {
       let path = (folder as NSString).appendingPathComponent(name)
@@ -32,13 +32,12 @@ public final class StatementFolder: StatementInbox {
         problems.append("\(path): cannot read the file")
         continue
       }
-      if try alreadyImported([UInt8](data), in: store) { continue }
-      fresh.append(path)
+      fresh.append((path, [UInt8](data)))
     }
-    let r = ImportStatements(
+    let r = try ImportStatements(
       store: store, invoices: invoices, csvColumns: csvColumns,
       read: { fm.contents(atPath: $0).map { [UInt8]($0) } }
-    ).run(fresh)
+    ).run(fresh, quietWhenKnown: true)
     problems += r.problems
     for file in r.refused { problems.append(setAside(file)) }
     return (r.lines, problems)

@@ -28,7 +28,7 @@ struct PaymentsImport: HerinnerCommand {
     let config = try common.loadConfig()
     let load = try loadInvoices(config, reportProblems: false)
     let ledger = try openLedger(config)
-    let r = ImportStatements(
+    let r = try ImportStatements(
       store: ledger, invoices: load.invoices, csvColumns: config.payments.columns,
       read: { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
     ).run(files)
