@@ -422,7 +422,7 @@ public struct Planner: Sendable {
   /// Splits messages whose attachments exceed `maxMessageBytes`, keeping the invoice order.
   func split(_ plan: inout NightPlan) {
     // Only the messages that need it are split, in place of themselves; a night where none
-    // does is left as it is (copying the whole plan was a quarter of its memory at the peak).
+    // does is left as it is, not copied (the plan is the night's largest structure).
     var parts: [(at: Int, with: [PlannedMessage])] = []
     for (at, m) in plan.messages.enumerated() {
       guard case .planned(let b, let positions, let recordedCount, let first, _) = m.source,

@@ -1,5 +1,6 @@
-/// Dutch business days: no weekends and no general public holidays (DOMAIN.md, "Dutch public
-/// holidays"). Goede Vrijdag is not a general day off. Pure.
+/// Dutch business days: no weekends and no general public holidays (Nieuwjaarsdag, Pasen,
+/// Koningsdag, Bevrijdingsdag, Hemelvaart, Pinksteren, Kerst). Goede Vrijdag is not a general
+/// day off. Pure.
 public struct BusinessCalendar: Sendable {
   /// Bevrijdingsdag (5 May) every year; by default only in lustrum years (2025, 2030, …).
   public var liberationDayEveryYear: Bool

@@ -67,7 +67,7 @@ public struct Invoice: Sendable, Hashable {
   public var outstanding: Money { amount - paid }
 
   /// Identifies the customer across invoices: `customer_id` where given, else the lower-cased
-  /// email address plus kind (CONTRACT.md, `policy.onePerCustomer`).
+  /// email address plus kind (`policy.onePerCustomer` groups by it).
   public var customerKey: String {
     if let id = customerID, !id.isEmpty { return "id:" + id }
     return "email:" + email.lowercased() + "|" + kind.rawValue

@@ -11,7 +11,7 @@ public enum Step: String, Sendable, Codable, CaseIterable, Comparable {
   public var isMessage: Bool { self == .first || self == .second }
 }
 
-/// A delivery's state in the ledger (CONTRACT.md "Delivery and the ledger").
+/// A delivery's state in the ledger.
 public enum DeliveryState: String, Sendable, Codable, CaseIterable {
   /// Recorded durably before the message is handed to the server.
   case sending
@@ -199,7 +199,7 @@ public struct Decision: Sendable, Hashable {
 
 /// The pure rule engine: `(invoice, history, policy, date) → decision`. Reads no clock.
 ///
-/// Rules (CONTRACT.md "The escalation ladder"): one step per invoice per day; steps are never
+/// Rules: one step per invoice per day; steps are never
 /// skipped; a later step counts from the first successful send of the step before; a resend never
 /// shifts the schedule, except that `collection` never comes before the day after the deadline of
 /// the latest `second` sent; delays are calendar days and a step is due on the day its delay ends.

@@ -42,7 +42,7 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     (cents < 0 ? "-" : "") + number(group: ".", decimal: ",")
   }
 
-  /// `€ 1.234,56` (a plain space, as CONTRACT.md writes it); other currencies by their code.
+  /// `€ 1.234,56` (a plain space, as Dutch letters write it); other currencies by their code.
   public var dutch: String {
     (currency == "EUR" ? "€" : currency) + " " + dutchNumber
   }
