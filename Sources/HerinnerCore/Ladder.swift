@@ -177,13 +177,6 @@ public struct Decision: Sendable, Hashable {
   /// Why there is no step today (nil when `step` is set).
   public var reason: WaitReason?
   /// The next step and the day it becomes due, where there is one.
-  public var next: (step: Step, date: CalendarDate)? {
-    get { nextStep.map { ($0, nextDate!) } }
-    set {
-      nextStep = newValue?.step
-      nextDate = newValue?.date
-    }
-  }
   public var nextStep: Step?
   public var nextDate: CalendarDate?
   /// The last step taken (sent or listed) and when.
