@@ -65,7 +65,7 @@ struct Resend: HerinnerCommand {
 struct Resolve: HerinnerCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Records a person's verdict on an unknown delivery (--sent: it arrived; --not-sent: send it again), or on a rejected one (--not-sent, after the address was corrected)."
+      "Records a person's verdict on an unknown delivery (--sent: it arrived; --not-sent: send it again), or on a rejected or bounced one (--not-sent, after the address was corrected)."
   )
 
   @OptionGroup var common: CommonOptions

@@ -67,8 +67,8 @@ let expectedRoot = """
                               original, recorded as a resend.
       resolve                 Records a person's verdict on an unknown delivery
                               (--sent: it arrived; --not-sent: send it again), or
-                              on a rejected one (--not-sent, after the address was
-                              corrected).
+                              on a rejected or bounced one (--not-sent, after the
+                              address was corrected).
       check                   Validates config, templates, invoice source and
                               attachments; exit 0 when all is well, else 2.
       status                  Shows every unsettled invoice: outstanding, days
