@@ -95,7 +95,8 @@ let package = Package(
       swiftSettings: settings),
     // The IMAP response parser on bytes; the client against a real Dovecot the tests start.
     .testTarget(
-      name: "CurlIMAPTests", dependencies: ["CurlIMAP", "CCurl"], swiftSettings: settings),
+      name: "CurlIMAPTests", dependencies: ["CurlIMAP", "CCurl", "HerinnerTestSupport"],
+      swiftSettings: settings),
     .testTarget(
       name: "HerinnerLedgerTests",
       dependencies: ["HerinnerLedger", "CSQLite", "HerinnerApp", "HerinnerBounces"],

@@ -1,4 +1,5 @@
 import CurlIMAP
+import HerinnerTestSupport
 import Foundation
 import Testing
 
@@ -64,7 +65,7 @@ enum Sample {
       + (1...60).map { String(format: "A%03d OK logged line %d\n", $0, $0) }.joined())
 }
 
-func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = nil)
+func settings(_ server: DovecotServer, password: String = "geheim", ca: String? = nil)
   -> IMAPSettings
 {
   IMAPSettings(
@@ -76,7 +77,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
 /// machine has two cores.
 @Suite(.serialized) struct DovecotTests {
   @Test func readsOnlyNewMessagesByteForByteAndARerunReadsNothing() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     let first = IMAPMailbox(settings: settings(server))
     let opened = try first.open()
@@ -112,7 +113,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aMessageWithLinesLikeCommandTagsIsStillReadExactly() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.tagLines, to: "bounces", name: "1.tags")
     try server.deliver(Sample.dsn, to: "bounces", name: "2.dsn")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -130,7 +131,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   /// The server ends the session between two commands: the next one reconnects, selects the
   /// mailbox again and goes on.
   @Test func aSessionTheServerClosedIsOpenedAgain() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -144,7 +145,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aMessageStoredWithBareLineFeedsArrivesInIMAPsCRLFForm() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     let stored = Array("From: a@example.nl\nSubject: lf\n\nline one\nline two\n".utf8)
     try server.deliver(stored, to: "bounces", name: "1.lf")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -158,7 +159,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
     ("INBOX/herinner", "INBOX%2Fherinner"), ("INBOX/Verwerkt ä", "INBOX/Verwerkt%20%C3%A4"),
   ])
   func aProcessedMessageMovesToAFolderThatDidNotExist(folder: String, inURL: String) throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     let onDisk = IMAPName.modifiedUTF7(folder)
@@ -183,7 +184,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   /// EXPUNGE. Dovecot is told to announce less than it can.
   @Test(arguments: ["IMAP4rev1 LITERAL+ UIDPLUS", "IMAP4rev1 LITERAL+"])
   func withoutMoveTheMessageIsCopiedAndExpunged(capabilities: String) throws {
-    let server = try TestDovecot(capabilities: capabilities)
+    let server = try DovecotServer(capabilities: capabilities)
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -197,7 +198,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func withoutAFolderTheMessageIsFlaggedSeenAndLeftInPlace() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -220,7 +221,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aChangedUIDValidityReadsTheMailboxAgain() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     try server.deliver(Sample.autoReply, to: "bounces", name: "2.m2")
     let mailbox = IMAPMailbox(settings: settings(server))
@@ -233,7 +234,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aWrongPasswordIsALoginErrorThatNeverShowsThePassword() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     let password = "fout-wachtwoord-81"
     let mailbox = IMAPMailbox(settings: settings(server, password: password))
     let error = try #require(throws: IMAPError.self) { try mailbox.open() }
@@ -245,7 +246,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aCertificateFromAnUnknownCAIsATLSError() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     let mailbox = IMAPMailbox(settings: settings(server, ca: server.otherCAFile))
     let error = try #require(throws: IMAPError.self) { try mailbox.open() }
     #expect(error.code == .tls)
@@ -253,7 +254,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func anUnknownMailboxIsAMailboxErrorNotALoginError() throws {
-    let server = try TestDovecot()
+    let server = try DovecotServer()
     var s = settings(server)
     s.url = "imaps://127.0.0.1:\(server.port)/Bounces"
     let error = try #require(throws: IMAPError.self) { try IMAPMailbox(settings: s).open() }
@@ -263,7 +264,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
   }
 
   @Test func aPortNobodyListensOnIsUnreachable() throws {
-    let port = try TestDovecot.freePort()
+    let port = try DovecotServer.freePort()
     let s = IMAPSettings(
       url: "imaps://127.0.0.1:\(port)/INBOX", username: "bounces", password: "x",
       timeoutSeconds: 5)
@@ -297,7 +298,7 @@ func settings(_ server: TestDovecot, password: String = "geheim", ca: String? = 
 
   /// A folder the server cannot create is a mailbox error that names the server's delimiter.
   @Test func aFolderNamedWithTheWrongDelimiterIsRefusedWithAHint() throws {
-    let server = try TestDovecot(separator: ".")
+    let server = try DovecotServer(separator: ".")
     try server.deliver(Sample.dsn, to: "bounces", name: "1.m1")
     let mailbox = IMAPMailbox(settings: settings(server))
     let uid = try #require(try mailbox.newMessages(after: nil).uids.first)
