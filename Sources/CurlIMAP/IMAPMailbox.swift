@@ -1,4 +1,5 @@
 import CCurl
+import HerinnerCore
 
 private let curlInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
@@ -581,8 +582,3 @@ private func curlText(_ rc: CURLcode) -> String {
   return String(cString: s)
 }
 
-extension String {
-  fileprivate func leftPadded(to n: Int) -> String {
-    count >= n ? self : String(repeating: "0", count: n - count) + self
-  }
-}

@@ -108,8 +108,3 @@ public enum EnvelopeTag {
   }
 }
 
-extension String {
-  fileprivate func leftPadded(to n: Int) -> String {
-    count >= n ? self : String(repeating: "0", count: n - count) + self
-  }
-}

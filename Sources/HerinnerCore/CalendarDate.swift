@@ -85,11 +85,7 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
   /// `YYYY-MM-DD`.
   public var iso: String {
-    func pad(_ v: Int, _ n: Int) -> String {
-      let s = String(v)
-      return String(repeating: "0", count: max(0, n - s.count)) + s
-    }
-    return (year < 0 ? "-" : "") + "\(pad(abs(year), 4))-\(pad(month, 2))-\(pad(day, 2))"
+    (year < 0 ? "-" : "") + "\(abs(year).zeroPadded(4))-\(month.zeroPadded(2))-\(day.zeroPadded(2))"
   }
 
   public var description: String { iso }

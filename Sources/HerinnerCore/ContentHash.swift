@@ -45,10 +45,7 @@ public func contentHash(_ bytes: [UInt8]) -> String {
     }
     for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
   }
-  return h.map { v in
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 8 - s.count) + s
-  }.joined()
+  return h.map { String($0, radix: 16).leftPadded(to: 8) }.joined()
 }
 
 /// The hash herinner used before SHA-256 (two FNV-1a 64-bit hashes and the size): a file a

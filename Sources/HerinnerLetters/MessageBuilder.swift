@@ -18,8 +18,7 @@ public struct MessageBuilder: Sendable {
     uniqueToken: @escaping @Sendable () -> String = {
       // 64 random bits, 16 hex digits.
       var g = SystemRandomNumberGenerator()
-      let hex = String(g.next() as UInt64, radix: 16)
-      return String(repeating: "0", count: 16 - hex.count) + hex
+      return String(g.next() as UInt64, radix: 16).leftPadded(to: 16)
     }
   ) {
     self.templates = templates
@@ -33,6 +32,9 @@ public struct MessageBuilder: Sendable {
     public var message: OutgoingMessage
     public var rendered: RenderedLetter
     public var bytes: [UInt8]
+    /// The unique token this build made (in its Message-ID): names its archive file, so that
+    /// nothing has to be read back out of the Message-ID.
+    public var token: String
   }
 
   public struct BuildError: Error, Sendable, CustomStringConvertible {
@@ -41,7 +43,9 @@ public struct MessageBuilder: Sendable {
   }
 
   /// A Message-ID on the company's domain that names the step and invoices, plus a unique token.
-  public func messageID(for letter: Letter) -> String {
+  public func messageID(for letter: Letter) -> String { messageID(for: letter, token: uniqueToken()) }
+
+  func messageID(for letter: Letter, token: String) -> String {
     let numbers = letter.invoices.map(\.number).joined(separator: "+")
     let safe = String(
       numbers.map {
@@ -49,7 +53,7 @@ public struct MessageBuilder: Sendable {
       }.prefix(80))
     let date = letter.date.iso.filter { $0 != "-" }
     return
-      "<herinner.\(letter.step.rawValue).\(safe).\(date).\(uniqueToken())@\(letter.sender.domain)>"
+      "<herinner.\(letter.step.rawValue).\(safe).\(date).\(token)@\(letter.sender.domain)>"
   }
 
   public func build(
@@ -72,17 +76,19 @@ public struct MessageBuilder: Sendable {
       }
     }
     let s = letter.sender
+    let token = uniqueToken()
     let m = OutgoingMessage(
       from: MailAddress(s.email, name: s.name),
       to: recipients.map { MailAddress($0, name: letter.first.customer) },
       replyTo: s.replyTo.map { MailAddress($0, name: s.name) }, subject: rendered.subject,
       date: date,
-      timeZone: timeZone, messageID: messageID ?? self.messageID(for: letter), inReplyTo: inReplyTo,
+      timeZone: timeZone, messageID: messageID ?? self.messageID(for: letter, token: token),
+      inReplyTo: inReplyTo,
       references: references, autoSubmitted: autoSubmitted, text: rendered.text,
       html: rendered.html,
       attachments: attachments)
     do {
-      return Built(message: m, rendered: rendered, bytes: try composer.compose(m))
+      return Built(message: m, rendered: rendered, bytes: try composer.compose(m), token: token)
     } catch {
       throw BuildError(description: "invoice \(letter.first.number): \(error.description)")
     }

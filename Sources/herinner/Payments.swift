@@ -93,7 +93,7 @@ func paymentsJSON(_ rows: [PaymentRecord]) -> String {
       default:
         if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
           let h = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+          out += "\\u" + h.leftPadded(to: 4)
         } else {
           out.unicodeScalars.append(u)
         }

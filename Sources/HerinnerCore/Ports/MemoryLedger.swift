@@ -228,10 +228,3 @@ public enum LedgerTimestamp {
   }
 }
 
-extension BinaryInteger {
-  /// In decimal, left-padded with zeros to `width` digits (the one padding helper).
-  public func zeroPadded(_ width: Int) -> String {
-    let s = String(self)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-  }
-}
