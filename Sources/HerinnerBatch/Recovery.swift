@@ -9,7 +9,7 @@ public struct RecoveryPlan: Sendable, Equatable {
   public var finish: [(InterruptedDelivery, JournalAnswer)] = []
   /// May have reached the server: `unknown`, for a person to decide.
   public var unknown: [InterruptedDelivery] = []
-  /// Archive files of messages that were rendered but never started and are not `sending`
+  /// Archive files of messages that were rendered but never handed over and are not `sending`
   /// (the run stopped before it recorded them).
   public var strayArchives: [String] = []
   /// The same for files whose writing began but was never noted as done (the run died while
