@@ -224,6 +224,13 @@ public final class CurlSMTPTransport: MailTransport {
   /// login, sender refused): then nothing of this message was delivered.
   public func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome
   {
+    try send(message, envelope: envelope, handingOver: {})
+  }
+
+  /// The same; `handingOver` is called just before the final dot is written.
+  public func send(
+    _ message: [UInt8], envelope: Envelope, handingOver: () throws -> Void
+  ) throws(TransportError) -> DeliveryOutcome {
     var mayRetry = true
     retry: while true {
       let reused = connected
@@ -245,7 +252,9 @@ public final class CurlSMTPTransport: MailTransport {
         case .checkNothingPending:
           action = pendingInput().map { feed(&tx, $0) } ?? tx.nothingPending()
         case .writeBody:
-          action = writeBody(message).map { tx.connectionLost($0) } ?? tx.bodyWritten()
+          action =
+            writeBody(message, handingOver: handingOver).map { tx.connectionLost($0) }
+            ?? tx.bodyWritten()
         case .finish(let outcome, let fate):
           end(fate)
           return outcome
@@ -361,8 +370,9 @@ public final class CurlSMTPTransport: MailTransport {
   }
 
   /// The message, dot-stuffed (a line that starts with "." gets one more, RFC 5321 §4.5.2),
-  /// then CRLF . CRLF. Nil when all is written, else why not.
-  private func writeBody(_ message: [UInt8]) -> String? {
+  /// then CRLF . CRLF, `handingOver` called before the final dot. Nil when all is written, else
+  /// why not.
+  private func writeBody(_ message: [UInt8], handingOver: () throws -> Void) -> String? {
     let dot: [UInt8] = [UInt8(ascii: ".")]
     let failed: String? = message.withUnsafeBytes { m in
       guard let base = m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count > 0 else {
@@ -383,6 +393,7 @@ public final class CurlSMTPTransport: MailTransport {
       return nil
     }
     if let failed { return failed }
+    do { try handingOver() } catch { return "\(error)" }
     let endsWithCRLF =
       message.count >= 2 && message[message.count - 2] == 0x0D
       && message[message.count - 1] == 0x0A

@@ -173,7 +173,12 @@ public struct NightlySend {
     }
     let recovery = try recoverInterruptedRun(
       ledger: ports.ledger, journal: store, currentBoot: ports.bootID,
-      unarchive: { ports.archive?.remove($0) })
+      unarchive: { ports.archive?.remove($0) },
+      // The archive stores `name` under its root (Archive.live).
+      unarchiveName: { name in
+        ports.archive?.remove((config.archive as NSString).appendingPathComponent(name))
+      },
+      recorded: { Set(try ports.ledger.deliveries().map(\.messageKey)) })
     report.attention += recovery.attention.map(\.description)
     report.recoveredNotStarted = recovery.plan.abandon.count
   }

@@ -6,14 +6,19 @@ import Synchronization
 /// same boot trusts them, and one after a reboot does not.
 ///
 /// Order matters: `recording` returns before the group's commit starts, `started` before the
-/// first byte of the message's transaction goes to a server.
+/// first byte of the message's transaction goes to a server, `handedOver` before its end of
+/// data (from then on the server may hold it, RFC 5321 §4.1.1.4).
 public protocol DeliveryJournal: Sendable {
+  /// The message's bytes are about to be written to the archive under `name`.
+  func archiving(_ messageKey: String, name: String) throws
   /// The message's bytes were written to the archive at `path` (not yet recorded).
   func archived(_ messageKey: String, path: String) throws
   /// These messages are about to be recorded as `sending` by this run.
   func recording(_ messageKeys: [String]) throws
   /// The message is about to be handed to a server. When this throws, it must not be sent.
   func started(_ messageKey: String) throws
+  /// The message's end of data is about to go out. When this throws, it must not.
+  func handedOver(_ messageKey: String) throws
   /// The server's verdict (or the transport's failure) arrived.
   func answered(_ messageKey: String, state: DeliveryState, code: Int?, reply: String) throws
 }
@@ -32,9 +37,11 @@ public protocol JournalStore {
 /// A journal that notes nothing: every interrupted delivery is `unknown` at recovery.
 public struct NoJournal: DeliveryJournal {
   public init() {}
+  public func archiving(_ messageKey: String, name: String) {}
   public func archived(_ messageKey: String, path: String) {}
   public func recording(_ messageKeys: [String]) {}
   public func started(_ messageKey: String) {}
+  public func handedOver(_ messageKey: String) {}
   public func answered(_ messageKey: String, state: DeliveryState, code: Int?, reply: String) {}
 }
 
@@ -55,9 +62,13 @@ public struct JournalContents: Sendable, Equatable {
   public var bootID: String
   public var recorded: Set<String> = []
   public var started: Set<String> = []
+  /// Messages whose end of data was handed to the server.
+  public var handedOver: Set<String> = []
   public var answered: [String: JournalAnswer] = [:]
   /// Archive files written, by message key.
   public var archived: [String: String] = [:]
+  /// Archive files begun, by message key: their names (in the archive), not their paths.
+  public var archiving: [String: String] = [:]
   public init(bootID: String) { self.bootID = bootID }
 }
 
@@ -65,12 +76,16 @@ public struct JournalContents: Sendable, Equatable {
 /// escaped. A line cut short by a crash has no line end and is ignored: its write had not
 /// returned, so what it announced had not happened yet.
 public enum JournalFormat {
-  static let magic = "herinner-journal 1"
+  // 2: with handed-over records; a journal without them cannot tell which started message
+  // may have reached the server.
+  static let magic = "herinner-journal 2"
 
   public static func header(bootID: String) -> [UInt8] { line([magic, bootID]) }
+  public static func archiving(_ key: String, _ name: String) -> [UInt8] { line(["I", key, name]) }
   public static func archived(_ key: String, _ path: String) -> [UInt8] { line(["W", key, path]) }
   public static func recording(_ key: String) -> [UInt8] { line(["R", key]) }
   public static func started(_ key: String) -> [UInt8] { line(["S", key]) }
+  public static func handedOver(_ key: String) -> [UInt8] { line(["D", key]) }
   public static func answered(_ key: String, _ a: JournalAnswer) -> [UInt8] {
     line(["A", key, a.state.rawValue, a.code.map(String.init) ?? "", a.reply])
   }
@@ -87,9 +102,11 @@ public enum JournalFormat {
     for raw in lines.dropFirst() {
       guard let f = fields(raw), let kind = f.first else { return nil }
       switch (kind, f.count) {
+      case ("I", 3): c.archiving[f[1]] = f[2]
       case ("W", 3): c.archived[f[1]] = f[2]
       case ("R", 2): c.recorded.insert(f[1])
       case ("S", 2): c.started.insert(f[1])
+      case ("D", 2): c.handedOver.insert(f[1])
       case ("A", 5):
         guard let state = DeliveryState(rawValue: f[2]) else { return nil }
         let code: Int?
@@ -182,6 +199,9 @@ public final class MemoryJournal: DeliveryJournal, JournalStore, Sendable {
     bytes.withLock { $0 = ($0 ?? []) + b }
   }
 
+  public func archiving(_ messageKey: String, name: String) throws {
+    try append(JournalFormat.archiving(messageKey, name))
+  }
   public func archived(_ messageKey: String, path: String) throws {
     try append(JournalFormat.archived(messageKey, path))
   }
@@ -190,6 +210,9 @@ public final class MemoryJournal: DeliveryJournal, JournalStore, Sendable {
   }
   public func started(_ messageKey: String) throws {
     try append(JournalFormat.started(messageKey))
+  }
+  public func handedOver(_ messageKey: String) throws {
+    try append(JournalFormat.handedOver(messageKey))
   }
   public func answered(_ messageKey: String, state: DeliveryState, code: Int?, reply: String)
     throws

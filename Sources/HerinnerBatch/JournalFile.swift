@@ -78,6 +78,9 @@ final class FileJournal: DeliveryJournal {
     }
   }
 
+  func archiving(_ messageKey: String, name: String) throws {
+    try write(JournalFormat.archiving(messageKey, name))
+  }
   func archived(_ messageKey: String, path: String) throws {
     try write(JournalFormat.archived(messageKey, path))
   }
@@ -85,6 +88,9 @@ final class FileJournal: DeliveryJournal {
     try write(messageKeys.flatMap(JournalFormat.recording))
   }
   func started(_ messageKey: String) throws { try write(JournalFormat.started(messageKey)) }
+  func handedOver(_ messageKey: String) throws {
+    try write(JournalFormat.handedOver(messageKey))
+  }
   func answered(_ messageKey: String, state: DeliveryState, code: Int?, reply: String) throws {
     try write(
       JournalFormat.answered(messageKey, JournalAnswer(state: state, code: code, reply: reply)))

@@ -302,17 +302,19 @@ struct Renderer: Sendable {
     } catch {
       return .notBuilt("\(error)")
     }
+    let key = String(b.message.messageID.dropFirst().dropLast())
+    let name = NightRunner.archiveName(
+      m, date: letter.date, messageID: b.message.messageID, resend: resend)
+    // So that a recovery can remove the file, whole or cut short, if the run dies before
+    // recording it. A failed note leaves at most a stray file; the failure itself shows at
+    // `started`.
+    try? journal.archiving(key, name: name)
     let path: String
     do {
-      path = try archive(
-        NightRunner.archiveName(
-          m, date: letter.date, messageID: b.message.messageID, resend: resend), b.bytes)
+      path = try archive(name, b.bytes)
     } catch {
       return .archiveFailed(error)
     }
-    let key = String(b.message.messageID.dropFirst().dropLast())
-    // So that a recovery can remove the file if the run dies before recording it. A failed note
-    // leaves at most a stray file; the failure itself shows at `started`.
     try? journal.archived(key, path: path)
     let attempt = NewAttempt(
       messageKey: key, invoices: m.numbers,
@@ -353,9 +355,8 @@ struct ConnectionWork: Sendable {
     let wait = Pace.wait(
       message: sequence.next(), start: start, now: pace.now(), perMinute: maxPerMinute)
     if wait > 0 { pace.sleep(wait) }
-    // A server can hold the message only from its end of data (RFC 5321 §4.1.1.4); the
-    // transport does not say when that is, so "started" is noted before the transaction's
-    // first byte: one message per connection at most is in doubt.
+    // A server can hold the message only from its end of data (RFC 5321 §4.1.1.4): "handed
+    // over" is noted just before it goes out, so at most one message per connection is in doubt.
     do { try journal.started(key) } catch { return report(.journalFailed(key, error)) }
     report(.started(key))
     let envelope = Envelope(
@@ -363,7 +364,8 @@ struct ConnectionWork: Sendable {
       recipients: p.attempt.recipients + bcc)
     let result: SendResult
     do throws(TransportError) {
-      result = .outcome(try transport.send(p.bytes, envelope: envelope))
+      result = .outcome(
+        try transport.send(p.bytes, envelope: envelope) { try journal.handedOver(key) })
     } catch {
       result = .failed(error)
     }

@@ -111,9 +111,26 @@ public protocol MailTransport: AnyObject {
   /// stop before it marks anything.
   func verify() throws(TransportError)
   func send(_ message: [UInt8], envelope: Envelope) throws(TransportError) -> DeliveryOutcome
+  /// The same, calling `handingOver` just before the end of data goes out: a server takes on a
+  /// message only at its end of data (RFC 5321 §4.1.1.4), so until then a killed process has
+  /// delivered nothing. When `handingOver` throws, the end of data is not sent and the message
+  /// is `deferred`.
+  func send(
+    _ message: [UInt8], envelope: Envelope, handingOver: () throws -> Void
+  ) throws(TransportError) -> DeliveryOutcome
 }
 
 extension MailTransport {
   /// A transport with nothing to open (an in-memory one) is always ready.
   public func verify() throws(TransportError) {}
+
+  /// A transport that cannot tell when its end of data goes out hands over at the start.
+  public func send(
+    _ message: [UInt8], envelope: Envelope, handingOver: () throws -> Void
+  ) throws(TransportError) -> DeliveryOutcome {
+    do { try handingOver() } catch {
+      return .deferred(code: 0, reply: "not sent: \(error)")
+    }
+    return try send(message, envelope: envelope)
+  }
 }

@@ -57,9 +57,11 @@ final class FrozenWorld: @unchecked Sendable {
   struct Journal: DeliveryJournal {
     let world: FrozenWorld
     func append(_ b: [UInt8]) { world.change { $0.journal += b } }
+    func archiving(_ key: String, name: String) { append(JournalFormat.archiving(key, name)) }
     func archived(_ key: String, path: String) { append(JournalFormat.archived(key, path)) }
     func recording(_ keys: [String]) { append(keys.flatMap(JournalFormat.recording)) }
     func started(_ key: String) { append(JournalFormat.started(key)) }
+    func handedOver(_ key: String) { append(JournalFormat.handedOver(key)) }
     func answered(_ key: String, state: DeliveryState, code: Int?, reply: String) {
       append(JournalFormat.answered(key, JournalAnswer(state: state, code: code, reply: reply)))
     }
@@ -135,14 +137,15 @@ final class FrozenWorld: @unchecked Sendable {
         interrupted: interrupted, journal: journal, currentBoot: "b1")
       #expect(same.unknown.count <= connections)
       for a in same.abandon { #expect(!s.reached.contains(a.messageKey), "a duplicate") }
-      // Only what was journaled as started may stay unknown; the rest is due next run. (Between
-      // the note and the handover a message counts as started: within the one per connection.)
+      // Only what was journaled as handed over may stay unknown; the rest is due next run.
+      // (Between the note and the end of data it counts as handed over: within the one per
+      // connection.)
       var after = s.states
       for a in same.abandon { after[a.messageKey] = nil }
       for a in same.unknown { after[a.messageKey] = .unknown }
-      let started = journal?.started ?? []
-      for (key, state) in after where !started.contains(key) {
-        #expect(state != .sending && state != .unknown, "\(key) never started, not due")
+      let handedOver = journal?.handedOver ?? []
+      for (key, state) in after where !handedOver.contains(key) {
+        #expect(state != .sending && state != .unknown, "\(key) never handed over, not due")
       }
       let rebooted = RecoveryPlan.decide(
         interrupted: interrupted, journal: journal, currentBoot: "b2")

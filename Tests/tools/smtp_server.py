@@ -2,9 +2,10 @@
 """A real SMTP server for herinner's tests, on 127.0.0.1 only.
 
 aiosmtpd for the normal modes (plain, STARTTLS required + AUTH, implicit TLS, 550 on RCPT,
-451 on DATA, slow replies); a small raw asyncio server for the faults that neither aiosmtpd
+451 on DATA, slow replies, replies held back for the crash tests); a small raw asyncio server for the faults that neither aiosmtpd
 nor Postfix can be made to produce: connection drops, a stray reply line, an unreadable reply. Every accepted message is stored as DIR/NNNNNN.eml with its envelope
-in DIR/NNNNNN.json. Prints "READY <port> <ca-file or ->" on stdout once listening.
+in DIR/NNNNNN.json; the Message-ID of every message whose end of data arrived is appended to
+DIR/received.log, before the server stores or answers it. Prints "READY <port> <ca-file or ->" on stdout once listening.
 """
 import argparse
 import asyncio
@@ -52,11 +53,56 @@ def make_certs(folder, name="127.0.0.1", expired=False):
     return ca_crt, crt, key
 
 
+def message_id(data):
+    """The Message-ID header of a message's bytes, or "?" (the header block only)."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip().decode("latin-1")
+    return "?"
+
+
+class Hold:
+    """--hold PHASE:N: from the Nth MAIL (or end of data) on, counted over all sessions, every
+    reply to MAIL and to the end of data is held back until DIR/release exists. DIR/held says
+    that it began (PHASE N), so a test can kill the client while the server has the message (a
+    held end of data is stored first, as a server that commits before it answers) or has not
+    yet seen its data (a held MAIL)."""
+
+    def __init__(self, spec, folder):
+        self.phase, self.n = None, 0
+        if spec:
+            phase, n = spec.split(":")
+            self.phase, self.n = phase, int(n)
+        self.folder = folder
+        self.counts = {"mail": 0, "data": 0}
+        self.on = False
+
+    async def wait(self, phase):
+        if self.phase is None:
+            return
+        self.counts[phase] += 1
+        release = os.path.join(self.folder, "release")
+        if not self.on and phase == self.phase and self.counts[phase] >= self.n \
+                and not os.path.exists(release):
+            self.on = True
+            with open(os.path.join(self.folder, "held.tmp"), "w") as f:
+                f.write("%s %d\n" % (phase, self.counts[phase]))
+            os.rename(os.path.join(self.folder, "held.tmp"), os.path.join(self.folder, "held"))
+        while self.on and not os.path.exists(release):
+            await asyncio.sleep(0.01)
+
+
 class Store:
     def __init__(self, folder):
         self.folder = folder
         self.counter = itertools.count(1)
         self.lock = threading.Lock()
+
+    def received(self, data):
+        with self.lock:
+            with open(os.path.join(self.folder, "received.log"), "a") as f:
+                f.write(message_id(data) + "\n")
 
     def save(self, mail_from, rcpts, data):
         with self.lock:
@@ -74,7 +120,15 @@ def run_aiosmtpd(args, store, ca):
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
+    hold = Hold(args.hold, args.dir)
+
     class Handler:
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            await hold.wait("mail")
+            envelope.mail_from = address
+            envelope.mail_options.extend(mail_options)
+            return "250 OK"
+
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
             if args.reject_rcpt and args.reject_rcpt in address:
                 return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
@@ -82,11 +136,13 @@ def run_aiosmtpd(args, store, ca):
             return "250 OK"
 
         async def handle_DATA(self, server, session, envelope):
+            store.received(envelope.original_content)
             if args.delay:
                 await asyncio.sleep(args.delay)
             if args.defer_data:
                 return "451 4.3.0 Temporary failure, try again later"
             n = store.save(envelope.mail_from, envelope.rcpt_tos, envelope.original_content)
+            await hold.wait("data")
             return "250 2.0.0 OK queued as HQ%06d" % n
 
     def authenticator(server, session, envelope, mechanism, auth_data):
@@ -153,6 +209,7 @@ async def raw_server(args, store):
                     if not chunk:
                         return
                     data += chunk
+                store.received(data[:-5])
                 if args.drop == "after-data":
                     store.save(mail_from, rcpts, data[:-5])
                     writer.transport.abort()  # no final reply
@@ -194,6 +251,7 @@ def main():
     p.add_argument("--cert-expired", action="store_true", help="a certificate that has expired")
     p.add_argument("--stray", choices=["rcpt", "final"], help="a reply line nobody asked for")
     p.add_argument("--garbage", action="store_true", help="no SMTP reply to the end of data")
+    p.add_argument("--hold", help="mail:N or data:N: hold replies from the Nth on (see Hold)")
     p.add_argument("--pipelining", action="store_true", help="offer PIPELINING (raw modes)")
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
