@@ -22,4 +22,8 @@ int herinner_open_beneath(int dirfd, const char *path) {
 #endif
 }
 
+int herinner_start_writeback(int fd) {
+  return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 int herinner_o_direct(void) { return O_DIRECT; }

@@ -11,6 +11,11 @@ int herinner_syncfs(int fd);
 /// EXDEV that the path leaves the directory or goes through an absolute symlink.
 int herinner_open_beneath(int dirfd, const char *path);
 
+/// Starts writing the file's dirty pages back without waiting (sync_file_range(2) with
+/// SYNC_FILE_RANGE_WRITE): a head start only, never durability (that is fdatasync's).
+/// Returns 0 on success.
+int herinner_start_writeback(int fd);
+
 /// O_DIRECT, which Glibc only defines with _GNU_SOURCE.
 int herinner_o_direct(void);
 #endif
