@@ -84,18 +84,18 @@ final class PendingFiles: Sendable {
     }
   }
 
-  /// fdatasync every file, up to 32 at once each on its own thread, so the block layer can
+  /// fdatasync every file, up to 16 at once each on its own thread, so the block layer can
   /// merge their cache flushes (one device flush for a group instead of one per file); closes
   /// them all, then throws the first failure.
   private static func sync(_ files: [File]) throws {
     let failures = Failures()
-    for chunk in stride(from: 0, to: files.count, by: 32) {
+    let width = SyncThreads.count + 1
+    for chunk in stride(from: 0, to: files.count, by: width) {
       let done = DispatchGroup()
-      let indices = chunk..<min(chunk + 32, files.count)
-      for i in indices.dropFirst() {
+      for i in (chunk..<min(chunk + width, files.count)).dropFirst() {
         let fd = files[i].fd
         done.enter()
-        Thread.detachNewThread {
+        SyncThreads.shared.run {
           if fdatasync(fd) != 0 { failures.note(i, errno) }
           done.leave()
         }
@@ -115,6 +115,31 @@ final class PendingFiles: Sendable {
     var first: (Int, Int32)? {
       noted.withLock { $0.min { $0.key < $1.key }.map { ($0.key, $0.value) } }
     }
+  }
+}
+
+/// Threads that run the flushes' fdatasync calls, made once for the process (a thread made per
+/// call costs more CPU than the call).
+final class SyncThreads: Sendable {
+  static let count = 15
+  static let shared = SyncThreads()
+  private let jobs = Mutex<[@Sendable () -> Void]>([])
+  private let ready = DispatchSemaphore(value: 0)
+
+  private init() {
+    for _ in 0..<Self.count {
+      Thread.detachNewThread { [self] in
+        while true {
+          ready.wait()
+          if let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { job() }
+        }
+      }
+    }
+  }
+
+  func run(_ job: @escaping @Sendable () -> Void) {
+    jobs.withLock { $0.append(job) }
+    ready.signal()
   }
 }
 
