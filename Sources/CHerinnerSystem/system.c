@@ -7,8 +7,6 @@
 #include <linux/openat2.h>
 #include "herinner_system.h"
 
-int herinner_syncfs(int fd) { return syncfs(fd); }
-
 int herinner_open_beneath(int dirfd, const char *path) {
 #ifdef SYS_openat2
   struct open_how how;

@@ -1,9 +1,5 @@
 #ifndef HERINNER_SYSTEM_H
 #define HERINNER_SYSTEM_H
-/// Flushes the whole file system that holds `fd` (syncfs(2)): one flush for a group of
-/// archive writes instead of one fsync per file. Returns 0 on success.
-int herinner_syncfs(int fd);
-
 /// Opens `path` (relative) for reading strictly beneath the directory `dirfd`: openat2(2) with
 /// RESOLVE_BENEATH, so neither `..` nor a symlink can lead outside it, checked by the kernel in
 /// the same call that opens the file (no window between a check and the open). Returns the fd,
