@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs a command and prints its wall time and peak RSS (KiB) on stderr as
-`wall_seconds=… peak_rss_kib=…`; stdout and the exit code pass through."""
+`wall_seconds=… peak_rss_kib=… cpu_seconds=…` (user + system, every thread: on a shared
+machine a steadier measure of the work than the wall time); stdout and the exit code pass
+through."""
 import resource
 import subprocess
 import sys
@@ -9,5 +11,6 @@ import time
 t = time.monotonic()
 rc = subprocess.run(sys.argv[1:]).returncode
 wall = time.monotonic() - t
-print("wall_seconds=%.3f peak_rss_kib=%d" % (wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss), file=sys.stderr)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("wall_seconds=%.3f peak_rss_kib=%d cpu_seconds=%.3f" % (wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime), file=sys.stderr)
 sys.exit(rc)

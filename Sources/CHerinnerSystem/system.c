@@ -7,8 +7,6 @@
 #include <linux/openat2.h>
 #include "herinner_system.h"
 
-int herinner_syncfs(int fd) { return syncfs(fd); }
-
 int herinner_open_beneath(int dirfd, const char *path) {
 #ifdef SYS_openat2
   struct open_how how;
@@ -20,6 +18,10 @@ int herinner_open_beneath(int dirfd, const char *path) {
   errno = ENOSYS;
   return -1;
 #endif
+}
+
+int herinner_start_writeback(int fd) {
+  return sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 int herinner_o_direct(void) { return O_DIRECT; }
