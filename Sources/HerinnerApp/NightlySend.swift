@@ -134,7 +134,7 @@ public struct NightlySend {
         envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
         maxPerMinute: config.smtp.maxPerMinute, archive: archive.write,
         unarchive: archive.remove, clock: { messageDate(for: today) })
-      runner.flushArchive = { try? archive.flush() }
+      runner.flushArchive = archive.flush
       runner.tagEnvelope = config.smtp.tagEnvelope
       if let progress = ports.progress { runner.progress = progress }
       if let store = ports.journal, let boot = ports.bootID {

@@ -168,7 +168,7 @@ public struct ResendReminder {
       transports: try config.nothingSentOnFailure { try open(1) },
       envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
       maxPerMinute: 0, archive: archive.write, unarchive: archive.remove, clock: { date })
-    runner.flushArchive = { try? archive.flush() }
+    runner.flushArchive = archive.flush
     runner.tagEnvelope = config.smtp.tagEnvelope
     let tally = try config.nothingSentOnFailure { try runner.run([planned], resend: true) }
     guard tally.sent == 1 else { return .notSent(tally) }

@@ -44,7 +44,7 @@ public final class NightRunner {
   /// threads at once (each message is archived by the thread that built it).
   public let archive: @Sendable (_ name: String, _ bytes: [UInt8]) throws -> String
   /// Makes the group's archive writes durable (one flush for the group).
-  public var flushArchive: () -> Void = {}
+  public var flushArchive: () throws -> Void = {}
   /// Messages prepared and committed together per connection (group commit).
   public var messagesPerConnection = 4
   /// Removes an archived copy of a message that did not go out.
@@ -103,12 +103,11 @@ public final class NightRunner {
   /// Archive name: `2026-12-01/2026-0101-first-<token>.eml` (resends say so). One folder per
   /// night: a night's proofs together, and no folder to create per invoice.
   static func archiveName(
-    _ m: PlannedMessage, date: CalendarDate, messageID: String, resend: Bool
+    _ m: PlannedMessage, date: CalendarDate, token: String, resend: Bool
   ) -> String {
     let number = m.numbers[0].map {
       $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_"
     }
-    let token = messageID.split(separator: ".").dropLast().last.map(String.init) ?? "m"
     let tokenSafe = String(token.filter { $0.isLetter || $0.isNumber }.prefix(16))
     return
       "\(date.iso)/\(String(number))-\(m.step.rawValue)\(resend ? "-resend" : "")-\(tokenSafe).eml"
@@ -193,7 +192,8 @@ public final class NightRunner {
           try? journal.recording(beginning.map(\.messageKey))
           do {
             // The archived bytes, then the records, are durable before any of them goes out.
-            flushArchive()
+            // A failed flush is a failed commit: the group is not recorded and never goes out.
+            try flushArchive()
             try ledger.commit(finishing: finishing, beginning: beginning)
             work += machine.committed()
           } catch {
@@ -304,7 +304,7 @@ struct Renderer: Sendable {
     }
     let key = String(b.message.messageID.dropFirst().dropLast())
     let name = NightRunner.archiveName(
-      m, date: letter.date, messageID: b.message.messageID, resend: resend)
+      m, date: letter.date, token: b.token, resend: resend)
     // So that a recovery can remove the file, whole or cut short, if the run dies before
     // recording it. A failed note leaves at most a stray file; the failure itself shows at
     // `started`.

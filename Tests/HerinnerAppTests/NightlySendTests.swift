@@ -377,3 +377,21 @@ let header = "number;customer_id;customer;email;kind;issued;due;amount;currency;
     #expect(third.messages == 0, "rejected again at the new address: waits for a person")
   }
 }
+
+@Suite struct ArchiveFlushTests {
+  struct FlushFailed: Error {}
+
+  @Test func aFailedArchiveFlushStopsTheNightBeforeAnythingIsRecordedOrSent() throws {
+    let ex = try Example()
+    let ledger = MemoryLedger(clock: clock)
+    let transport = AcceptingTransport()
+    let (memory, _) = Archive.memory()
+    let failing = Archive(write: memory.write, remove: memory.remove, flush: { throw FlushFailed() })
+    let send = NightlySend(
+      config: ex.config, templates: ex.templates, load: ex.load,
+      ports: ports(ledger: ledger, transport: transport, archive: failing, example: ex))
+    #expect(throws: FlushFailed.self) { try send.run(on: night, options: .init()) }
+    #expect(transport.count == 0, "nothing goes out whose proof is not durable")
+    #expect(try ledger.deliveries().isEmpty)
+  }
+}
