@@ -62,6 +62,17 @@ public enum FuzzInput {
     _ = try? BankCSV.parse(text, file: "statement.csv", columns: columns)
   }
 
+  /// The user's interest table (`interestRates`), then interest on it as a letter computes it.
+  public static func interestRates(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let table = try? InterestRateFile.parse(text, file: "r.csv"),
+      let due = CalendarDate(parsing: "2019-06-30"), let today = CalendarDate(parsing: "2026-12-02")
+    else { return }
+    for kind in [CustomerKind.consumer, .business] {
+      _ = table.interest(principal: .euros(1_000), due: due, through: today, kind: kind)
+    }
+  }
+
   static func source(_ name: String, _ encoding: InvoiceEncoding) -> InvoiceSource {
     let config = InvoiceSourceConfig(
       path: "/nonexistent/" + name, attachments: "/nonexistent/pdf", encoding: encoding)
