@@ -3,8 +3,9 @@ import Testing
 
 @testable import HerinnerLetters
 
-/// Templates the fuzz target (Fuzz/templates, scripts/fuzz) found to hang the loader: each is
-/// refused with a message now, in well under a second.
+/// Templates that hung the loader, found reproducing the fuzz target's find (Fuzz/templates,
+/// scripts/fuzz: a partial including itself): each is refused with a message now, in well under
+/// a second.
 @Suite struct FuzzRegressionTests {
   /// The problems of a template folder whose `nl/first.txt.mustache` includes `p`, with these
   /// partials (the other letters are missing: "missing template").
@@ -26,7 +27,7 @@ import Testing
     }
   }
 
-  /// A partial that includes itself twenty times (the fuzzer's find) walked 20⁹ inclusions
+  /// A partial that includes itself twenty times walked 20⁹ inclusions
   /// before the depth limit; a chain of partials each including the next ten times, 10⁸ without
   /// any recursion. Both are refused by the inclusion limit.
   @Test(
