@@ -93,6 +93,10 @@ struct TemplateChecker {
   /// Partials that did not parse (already reported): not reported again as unknown.
   let brokenPartials: Set<String>
   var errors: [TemplateError] = []
+  /// Partials walked so far. Each inclusion is walked (its scope differs), so partials that
+  /// include others several times each would take exponential time: past the limit, refuse.
+  var inclusions = 0
+  static let maxInclusions = 10_000
 
   struct Scope {
     var node: SchemaNode
@@ -123,6 +127,13 @@ struct TemplateChecker {
         }
         if depth > 8 {
           fail("partials nest too deeply", line)
+          continue
+        }
+        inclusions += 1
+        if inclusions > Self.maxInclusions {
+          if inclusions == Self.maxInclusions + 1 {
+            fail("partials are included more than \(Self.maxInclusions) times in all", line)
+          }
           continue
         }
         check(

@@ -260,6 +260,17 @@ enum CAMT053 {
         )
       ])
     }
+    // FoundationXML crashes (a NULL read) on a processing instruction without data, `<?x?>`
+    // (XML 1.0 §2.6 allows it): refuse such a file before the parser sees it.
+    if let line = emptyProcessingInstructionLine(bytes) {
+      throw Problems([
+        Problem(
+          file: file, line: line,
+          message:
+            "the XML holds an empty processing instruction (<?…?>): the file is damaged or not a camt.053 statement; nothing imported"
+        )
+      ])
+    }
     let parser = XMLParser(data: Data(bytes))
     let handler = Handler()
     parser.delegate = handler
@@ -292,5 +303,37 @@ enum CAMT053 {
     return StatementFile(
       format: .camt053, transactions: handler.transactions,
       warnings: handler.warnings.map { Problem(file: file, line: $0.line, message: $0.message) })
+  }
+
+  /// The line of the first `<?target?>` (a processing instruction with nothing after its
+  /// target), outside comments and CDATA sections; nil when there is none.
+  static func emptyProcessingInstructionLine(_ bytes: [UInt8]) -> Int? {
+    func at(_ i: Int, _ s: String) -> Bool { bytes[i...].starts(with: s.utf8) }
+    func skip(to end: String, from i: Int) -> Int {
+      var j = i
+      while j < bytes.count && !at(j, end) { j += 1 }
+      return j + end.utf8.count
+    }
+    var line = 1
+    var i = 0
+    while i < bytes.count {
+      switch bytes[i] {
+      case 0x0A:
+        line += 1
+        i += 1
+      case UInt8(ascii: "<") where at(i, "<!--"), UInt8(ascii: "<") where at(i, "<![CDATA["):
+        let end = skip(to: at(i, "<!--") ? "-->" : "]]>", from: i)
+        line += bytes[i..<min(end, bytes.count)].lazy.filter { $0 == 0x0A }.count
+        i = end
+      case UInt8(ascii: "<") where at(i, "<?"):
+        var j = i + 2
+        while j < bytes.count, !" \t\r\n?>".utf8.contains(bytes[j]) { j += 1 }
+        if j > i + 2 && at(j, "?>") { return line }
+        i = j
+      default:
+        i += 1
+      }
+    }
+    return nil
   }
 }
