@@ -83,7 +83,7 @@ public struct InvoiceSourceConfig: Sendable, Hashable {
   }
 }
 
-/// The whole config file, strictly read (CONTRACT.md "Config").
+/// The whole config file, strictly read: unknown keys and wrong types name their path.
 public struct Config: Sendable {
   public var file: String
   public var folder: String

@@ -1,7 +1,7 @@
 import Foundation
 import HerinnerCore
 
-/// The fields of an invoice record (CONTRACT.md "Invoice source").
+/// The fields of an invoice record (the README's "The invoice file").
 public enum InvoiceField: String, CaseIterable, Sendable {
   case number
   case customerID = "customer_id"
@@ -12,8 +12,8 @@ public enum InvoiceField: String, CaseIterable, Sendable {
     .number, .customer, .email, .issued, .due, .amount, .pdf,
   ]
 
-  /// The field's place in a row (rows are arrays, not dictionaries: hashing field names was a
-  /// fifth of the parse, Benchmarks/RESULTS.md).
+  /// The field's place in a row (rows are arrays, not dictionaries: no field name is hashed
+  /// per row; see Benchmarks/RESULTS.md).
   var index: Int {
     switch self {
     case .number: 0
@@ -317,7 +317,7 @@ public struct InvoiceSource: Sendable {
   static func normal(_ s: String) -> String { s.trimmingSpaces.lowercased() }
 
   /// The field as a String, nil when it is not valid UTF-8. ASCII (nearly every field) skips the
-  /// generic validator, which instantiated type metadata on every call (13 % of the parse).
+  /// generic validator, which instantiates type metadata on every call.
   static func utf8String(_ bytes: [UInt8]) -> String? {
     let ascii = bytes.withUnsafeBufferPointer { b in
       var acc: UInt8 = 0
@@ -501,7 +501,7 @@ public struct InvoiceSource: Sendable {
   }
 }
 
-/// The checks every row passes before it may reach a letter (CONTRACT.md "Invoice source").
+/// The checks every row passes before it may reach a letter.
 struct RowChecker {
   let file: String
   let attachments: AttachmentCheck
