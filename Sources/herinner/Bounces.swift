@@ -235,30 +235,15 @@ struct BouncesFetch: HerinnerCommand {
 
   /// The IMAP password from `passwordEnv` or `passwordFile`; unreadable: a config problem.
   static func password(_ imap: BouncesConfig.IMAP, file: String) throws -> String {
-    if let env = imap.passwordEnv {
-      guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
-        throw Problems([
-          Problem(
-            file: file, field: "bounces.imap.passwordEnv",
-            message:
-              "the environment variable \(env) is not set (or empty): set it to the mailbox password; nothing read"
-          )
-        ])
-      }
-      return v
+    guard
+      let p = try Secret.read(
+        env: imap.passwordEnv, file: imap.passwordFile, section: "bounces.imap",
+        what: "the mailbox password", config: file, otherwise: "nothing read")
+    else {
+      throw Problems([
+        Problem(file: file, field: "bounces.imap", message: "give passwordEnv or passwordFile")
+      ])
     }
-    if let path = imap.passwordFile {
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw Problems([
-          Problem(
-            file: file, field: "bounces.imap.passwordFile",
-            message: "cannot read \(path): check that it exists and is readable; nothing read")
-        ])
-      }
-      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-    }
-    throw Problems([
-      Problem(file: file, field: "bounces.imap", message: "give passwordEnv or passwordFile")
-    ])
+    return p
   }
 }

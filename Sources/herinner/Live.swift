@@ -55,30 +55,9 @@ struct Live {
   /// The SMTP password from `passwordEnv` or `passwordFile`. A login is configured but its
   /// password cannot be read: a config problem (exit 2) before anything is opened.
   func smtpPassword() throws -> String? {
-    let file = InvoiceSource.display(config.file)
-    if let env = config.smtp.passwordEnv {
-      guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
-        throw Problems([
-          Problem(
-            file: file, field: "smtp.passwordEnv",
-            message:
-              "the environment variable \(env) is not set (or empty): set it to the SMTP password; nothing sent"
-          )
-        ])
-      }
-      return v
-    }
-    if let path = config.smtp.passwordFile {
-      guard let data = FileManager.default.contents(atPath: path) else {
-        throw Problems([
-          Problem(
-            file: file, field: "smtp.passwordFile",
-            message: "cannot read \(path): check that it exists and is readable; nothing sent")
-        ])
-      }
-      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-    }
-    return nil
+    try Secret.read(
+      env: config.smtp.passwordEnv, file: config.smtp.passwordFile, section: "smtp",
+      what: "the SMTP password", config: config.file, otherwise: "nothing sent")
   }
 
   func smtpSettings(password: String?) -> SMTPSettings {
@@ -105,5 +84,39 @@ struct Live {
       try t.verify()
       return t
     }
+  }
+}
+
+/// A password the config names by place (an environment variable or a file), never by value.
+enum Secret {
+  /// Nil when neither place is configured; a named place that cannot be read is a config
+  /// problem naming the key.
+  static func read(
+    env: String?, file: String?, section: String, what: String, config: String, otherwise: String
+  ) throws -> String? {
+    let shown = InvoiceSource.display(config)
+    if let env {
+      guard let v = ProcessInfo.processInfo.environment[env], !v.isEmpty else {
+        throw Problems([
+          Problem(
+            file: shown, field: "\(section).passwordEnv",
+            message:
+              "the environment variable \(env) is not set (or empty): set it to \(what); \(otherwise)"
+          )
+        ])
+      }
+      return v
+    }
+    if let file {
+      guard let data = FileManager.default.contents(atPath: file) else {
+        throw Problems([
+          Problem(
+            file: shown, field: "\(section).passwordFile",
+            message: "cannot read \(file): check that it exists and is readable; \(otherwise)")
+        ])
+      }
+      return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+    }
+    return nil
   }
 }
