@@ -178,59 +178,20 @@ struct BouncesFetch: HerinnerCommand {
       url: imap.url, username: imap.username, password: password, caFile: imap.caFile,
       timeoutSeconds: config.smtp.timeoutSeconds)
     let ledger = try openLedger(config)
-    let importer = ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
-    let mailbox = IMAPMailbox(settings: settings)
-    let folder = config.bounces?.processedFolder
-    // How a message read is named in the output and in `history`: `INBOX UID 7`.
-    let mailboxName = (try? settings.endpoint().mailbox) ?? imap.url
-    var needsPerson = false
-    var unreadable = false
-    do {
-      let stored = try ledger.mailboxCursor(imap.url).map {
-        IMAPCursor(uidValidity: $0.uidValidity, lastUID: $0.lastUID)
-      }
-      let found = try mailbox.newMessages(after: stored)
-      if found.restarted {
-        Console.error(
-          "the mailbox was renumbered by the server (new UIDVALIDITY): every message in it is read again; reports read before change nothing"
-        )
-      }
-      for uid in found.uids {
-        if let bytes = try mailbox.message(uid: uid) {
-          let message = ImportBounces.Message(name: "\(mailboxName) UID \(uid)", bytes: bytes)
-          var report: BounceReport?
-          do throws(MailFormatError) {
-            report = try ImportBounces.read(message)
-          } catch {
-            // Left where it is, unflagged, for a person to look at; not read again.
-            Console.error("message \(uid) in the mailbox: \(error.description); left in place")
-            unreadable = true
-          }
-          if let report {
-            let lines = try importer.record([(message, report)])
-            if try BouncesImport.print(lines, json: json) { needsPerson = true }
-            try mailbox.markProcessed(uid: uid, moveTo: folder)
-          }
-        }
-        try ledger.saveMailboxCursor(
-          MailboxCursor(uidValidity: found.uidValidity, lastUID: uid), for: imap.url)
-      }
-    } catch let error as IMAPError {
-      Console.error(Self.words(error))
-      switch error.code {
-      case .unreachable, .tls, .login: return ExitStatus.unreachable
-      case .settings: return ExitStatus.invalid
-      case .mailbox, .protocol: return ExitStatus.attention
-      }
+    let report = try FetchBounces(
+      mailbox: LiveMailbox(IMAPMailbox(settings: settings)), mailboxURL: imap.url,
+      mailboxName: (try? settings.endpoint().mailbox) ?? imap.url,
+      processedFolder: config.bounces?.processedFolder, bounces: ledger,
+      importer: ImportBounces(deliveries: ledger, bounces: ledger, fingerprint: contentHash)
+    ).run()
+    if report.restarted {
+      Console.error(
+        "the mailbox was renumbered by the server (new UIDVALIDITY): every message in it is read again; reports read before change nothing"
+      )
     }
-    return ExitStatus.code(needsAttention: needsPerson || unreadable)
-  }
-
-  /// The operator's sentence: what went wrong, and the server's own words when it gave some.
-  static func words(_ e: IMAPError) -> String {
-    var s = "bounces fetch: \(e.message)"
-    if let reply = e.cause?.serverReply, !reply.isEmpty { s += " (the server said: \(reply))" }
-    return s
+    _ = try BouncesImport.print(report.lines, json: json)
+    for u in report.unreadable { Console.error(u) }
+    return ExitStatus.code(needsAttention: report.needsAttention)
   }
 
   /// The IMAP password from `passwordEnv` or `passwordFile`; unreadable: a config problem.
@@ -245,5 +206,23 @@ struct BouncesFetch: HerinnerCommand {
       ])
     }
     return p
+  }
+}
+
+/// The IMAP mailbox as `FetchBounces` reads it.
+final class LiveMailbox: BounceMailbox {
+  let imap: IMAPMailbox
+  init(_ imap: IMAPMailbox) { self.imap = imap }
+
+  func newMessages(after cursor: MailboxCursor?) throws
+    -> (uids: [UInt32], uidValidity: UInt32, restarted: Bool)
+  {
+    let found = try imap.newMessages(
+      after: cursor.map { IMAPCursor(uidValidity: $0.uidValidity, lastUID: $0.lastUID) })
+    return (found.uids, found.uidValidity, found.restarted)
+  }
+  func message(uid: UInt32) throws -> [UInt8]? { try imap.message(uid: uid) }
+  func markProcessed(uid: UInt32, moveTo folder: String?) throws {
+    try imap.markProcessed(uid: uid, moveTo: folder)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HerinnerApp
+import CurlIMAP
 import HerinnerCore
 import HerinnerFiles
 
@@ -27,7 +28,7 @@ enum ExitStatus {
   static func handles(_ error: any Error) -> Bool {
     switch error {
     case is Problems, is Problem, is LedgerError, is AppError, is RunLockHeld, is NothingSent,
-      is TransportError, is FileError, is AttachmentError:
+      is TransportError, is FileError, is AttachmentError, is IMAPError:
       return true
     default: return false
     }
@@ -39,6 +40,12 @@ enum ExitStatus {
     case let e as AppError: return e.code == .failed ? attention : invalid
     case is RunLockHeld: return locked
     case is NothingSent, is TransportError: return unreachable
+    case let e as IMAPError:
+      switch e.code {
+      case .unreachable, .tls, .login: return unreachable
+      case .settings: return invalid
+      case .mailbox, .protocol: return attention
+      }
     default: return attention
     }
   }
@@ -48,6 +55,10 @@ enum ExitStatus {
     switch error {
     case let p as Problems: return p.all.map(\.description)
     case let e as LedgerError: return [e.message]
+    case let e as IMAPError:
+      var s = "bounces fetch: \(e.message)"
+      if let reply = e.cause?.serverReply, !reply.isEmpty { s += " (the server said: \(reply))" }
+      return [s]
     default: return ["\(error)"]
     }
   }
