@@ -581,4 +581,3 @@ private func curlText(_ rc: CURLcode) -> String {
   guard let s = curl_easy_strerror(rc) else { return "" }
   return String(cString: s)
 }
-

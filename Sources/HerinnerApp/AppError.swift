@@ -43,5 +43,7 @@ public struct NothingSent: Error, Sendable, CustomStringConvertible {
     self.server = server
     self.cause = cause
   }
-  public var description: String { "SMTP \(server): \(cause.message); nothing sent, nothing marked" }
+  public var description: String {
+    "SMTP \(server): \(cause.message); nothing sent, nothing marked"
+  }
 }

@@ -14,7 +14,9 @@ extension PaymentState {
         PaymentState.Unmatched(
           id: $0.id, amount: $0.amount, bookingDate: $0.bookingDate, suspects: $0.suspects)
       },
-      matched: all.filter { $0.state == "matched" }.map { ($0.debtorIBAN, Array($0.invoices.keys)) },
+      matched: all.filter { $0.state == "matched" }.map {
+        ($0.debtorIBAN, Array($0.invoices.keys))
+      },
       invoices: invoices)
   }
 }
@@ -149,12 +151,14 @@ public struct ImportStatements {
     ]
     for o in r.overpaid {
       lines.append(
-        "  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs")
+        "  overpaid: payment #\(o.payment) pays \(o.amount.dutch) more than invoice \(o.invoice) needs"
+      )
     }
     for p in r.reversed {
       lines.append(
         "  reversed: payment #\(p.payment) was taken back by the bank"
-          + (p.invoices.isEmpty ? "" : "; open again: invoice \(p.invoices.joined(separator: ", "))"))
+          + (p.invoices.isEmpty
+            ? "" : "; open again: invoice \(p.invoices.joined(separator: ", "))"))
     }
     for t in r.unplacedReversals {
       lines.append(

@@ -31,7 +31,8 @@ public struct LogCall {
 
   public func run(number: String, note: String, on today: CalendarDate) throws -> String {
     guard invoices.contains(where: { $0.number == number }) else {
-      throw AppError(.refused, "invoice \(number): not found in \(InvoiceSource.display(invoiceFile))")
+      throw AppError(
+        .refused, "invoice \(number): not found in \(InvoiceSource.display(invoiceFile))")
     }
     try ledger.recordCall(invoice: number, date: today, note: note)
     return "call logged for invoice \(number) on \(today.iso)"

@@ -152,7 +152,9 @@ public struct NightlySend {
     let pending = try ports.ledger.deliveries(state: .unknown)
     report.unknownPending = pending.count
     for u in pending
-    where !report.attention.contains(where: { $0.contains("invoice \(u.invoice) (\(u.step.rawValue))") }) {
+    where !report.attention.contains(where: {
+      $0.contains("invoice \(u.invoice) (\(u.step.rawValue))")
+    }) {
       report.attention.append(
         "invoice \(u.invoice) (\(u.step.rawValue)): delivery unknown since \(u.runDate.iso); `herinner resolve \(u.invoice) --stage \(u.step.rawValue) --sent|--not-sent`"
       )

@@ -30,7 +30,8 @@ public typealias TransportFactory = (_ count: Int) throws -> [any MailTransport]
 
 /// Opens connection `i` of the night on the thread that will use it; one that cannot be opened
 /// is left out, and only when none opens does the night fail (nothing sent).
-public typealias ConnectionOpener = @Sendable (_ index: Int) throws(TransportError) -> any MailTransport
+public typealias ConnectionOpener =
+  @Sendable (_ index: Int) throws(TransportError) -> any MailTransport
 
 /// Payments when there are none (no ledger yet, tests).
 public final class NoPayments: PaymentsView {

@@ -107,4 +107,3 @@ public enum EnvelopeTag {
     return out + "-" + step.rawValue
   }
 }
-

@@ -59,4 +59,3 @@ public func legacyContentHash(_ bytes: [UInt8]) -> String {
   }
   return String(a, radix: 16) + String(b, radix: 16) + "-" + String(bytes.count)
 }
-

@@ -145,7 +145,8 @@ public enum WaitReason: Sendable, Hashable {
       return "\(s.rawValue) rejected by the server" + (r.map { ": \($0)" } ?? "")
         + "; correct the e-mail address in the invoice file (it is then sent again, once), or `herinner resolve \(n) --stage \(s.rawValue) --not-sent`"
     case .bounced(let s, let r):
-      return "bounced: phone, or send by post — the \(s.rawValue) reminder did not reach the customer"
+      return
+        "bounced: phone, or send by post — the \(s.rawValue) reminder did not reach the customer"
         + (r.map { " (\($0))" } ?? "")
         + "; a corrected e-mail address in the invoice file sends it again (once), or `herinner resolve \(n) --stage \(s.rawValue) --not-sent`"
     case .held(let why): return "held: \(why)"

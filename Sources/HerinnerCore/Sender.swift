@@ -37,4 +37,3 @@ public struct Sender: Sendable, Hashable {
     email.split(separator: "@").last.map(String.init) ?? "localhost"
   }
 }
-

@@ -380,7 +380,8 @@ public struct Config: Sendable {
             "secrets never go in the config file: use passwordEnv or passwordFile")
         }
         if env != nil && pwFile != nil {
-          i.fail("passwordFile", i.node("passwordFile"), "give passwordEnv or passwordFile, not both")
+          i.fail(
+            "passwordFile", i.node("passwordFile"), "give passwordEnv or passwordFile, not both")
         } else if env == nil && pwFile == nil {
           i.fail("passwordEnv", nil, "missing: give passwordEnv or passwordFile")
         }

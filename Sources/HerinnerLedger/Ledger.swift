@@ -8,7 +8,6 @@ extension SQLiteLedger: PaymentStore {
 
   // MARK: Payments
 
-
   /// Imports a statement in one transaction (nothing half-imported). Credits already known by
   /// their entry key (an overlapping statement, the same file again) are never counted twice.
   /// `match` decides for each new credit, given the allocations so far. A reversal undoes the
@@ -157,7 +156,6 @@ extension SQLiteLedger: PaymentStore {
     }
     return out
   }
-
 
   /// Payments, optionally only those in one status (reversed ones then left out), with their
   /// allocations, in the order they were imported.

@@ -43,7 +43,9 @@ public struct MessageBuilder: Sendable {
   }
 
   /// A Message-ID on the company's domain that names the step and invoices, plus a unique token.
-  public func messageID(for letter: Letter) -> String { messageID(for: letter, token: uniqueToken()) }
+  public func messageID(for letter: Letter) -> String {
+    messageID(for: letter, token: uniqueToken())
+  }
 
   func messageID(for letter: Letter, token: String) -> String {
     let numbers = letter.invoices.map(\.number).joined(separator: "+")

@@ -1,6 +1,6 @@
 import ArgumentParser
-import HerinnerApp
 import CurlIMAP
+import HerinnerApp
 import HerinnerCore
 import HerinnerFiles
 

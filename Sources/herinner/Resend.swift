@@ -19,7 +19,8 @@ struct Resend: HerinnerCommand {
   @OptionGroup var common: CommonOptions
   @Argument(help: ArgumentHelp("The invoice number.", valueName: "number")) var number: String
   @Option(help: "The reminder to send again (default: the latest sent).") var stage: MessageStage?
-  @Option(help: ArgumentHelp("Send to this address instead of the invoice's.", valueName: "address"))
+  @Option(
+    help: ArgumentHelp("Send to this address instead of the invoice's.", valueName: "address"))
   var to: String?
   @Flag(name: .customLong("dry-run"), help: "Print the message; send nothing, write nothing.")
   var dryRun = false
@@ -86,7 +87,8 @@ struct Resolve: HerinnerCommand {
       throw AppError(.refused, "resolve \(number): nothing recorded yet (no ledger)")
     }
     let ledger = try openLedger(config)
-    Console.out(try ResolveDelivery(ledger: ledger).run(number: number, step: stage.step, sent: sent))
+    Console.out(
+      try ResolveDelivery(ledger: ledger).run(number: number, step: stage.step, sent: sent))
     return ExitStatus.ok
   }
 }

@@ -37,7 +37,9 @@ extension DeliveryStore {
 extension LedgerStore {
   public func histories() throws -> [String: InvoiceHistory] {
     var out: [String: InvoiceHistory] = [:]
-    for d in try deliveries(invoice: nil) { out[d.invoice, default: .empty].deliveries.append(d.record) }
+    for d in try deliveries(invoice: nil) {
+      out[d.invoice, default: .empty].deliveries.append(d.record)
+    }
     for c in try calls(invoice: nil) { out[c.invoice, default: .empty].calls.append(c.date) }
     return out
   }

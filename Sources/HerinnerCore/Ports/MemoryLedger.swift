@@ -227,4 +227,3 @@ public enum LedgerTimestamp {
       + "\(parts.tm_min.zeroPadded(2)):\(parts.tm_sec.zeroPadded(2)).\(millis.zeroPadded(3))Z"
   }
 }
-
