@@ -66,8 +66,8 @@ public final class PostfixServer: Sendable {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
       .write(toFile: folder + "/recipient_access", atomically: true, encoding: .utf8)
-    try ((["\(Self.bouncingRecipient) error:5.1.1 User unknown (moved away)"] + transport)
-      .joined(separator: "\n") + "\n")
+    let routes = ["\(Self.bouncingRecipient) error:5.1.1 User unknown (moved away)"] + transport
+    try (routes.joined(separator: "\n") + "\n")
       .write(toFile: folder + "/transport", atomically: true, encoding: .utf8)
     var ports: [Int] = []
     while ports.count < 7 {
