@@ -48,7 +48,14 @@ public final class PostfixServer: Sendable {
   /// The server of this test process, started on first use.
   public static func shared() throws -> PostfixServer { try instance.get() }
 
-  private init() throws {
+  /// A private instance for one test that needs other queue settings than the shared one:
+  /// `mainCF` lines ("name = value") are appended to main.cf, `transport` lines
+  /// ("address transport:nexthop") to the transport map. Stop it with `stop()`.
+  public static func own(mainCF: [String], transport: [String] = []) throws -> PostfixServer {
+    try PostfixServer(mainCF: mainCF, transport: transport)
+  }
+
+  private init(mainCF: [String] = [], transport: [String] = []) throws {
     guard getuid() == 0 else {
       throw ServerStartError(
         description:
@@ -59,7 +66,8 @@ public final class PostfixServer: Sendable {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try "\(Self.refusedRecipient) 550 5.1.1 User unknown\n"
       .write(toFile: folder + "/recipient_access", atomically: true, encoding: .utf8)
-    try "\(Self.bouncingRecipient) error:5.1.1 User unknown (moved away)\n"
+    let routes = ["\(Self.bouncingRecipient) error:5.1.1 User unknown (moved away)"] + transport
+    try (routes.joined(separator: "\n") + "\n")
       .write(toFile: folder + "/transport", atomically: true, encoding: .utf8)
     var ports: [Int] = []
     while ports.count < 7 {
@@ -81,7 +89,10 @@ public final class PostfixServer: Sendable {
     p.executableURL = URL(fileURLWithPath: "/bin/bash")
     p.arguments = [script, "start", folder] + ports.map(String.init)
     p.environment = ProcessInfo.processInfo.environment.merging(
-      ["PASSWORD": Self.password, "SMALL_LIMIT": "\(Self.sizeLimit)"]) { $1 }
+      [
+        "PASSWORD": Self.password, "SMALL_LIMIT": "\(Self.sizeLimit)",
+        "EXTRA_MAIN_CF": mainCF.joined(separator: "\n"),
+      ]) { $1 }
     // Files, not pipes: Postfix's daemons must not hold the test runner's output open.
     p.standardInput = FileHandle.nullDevice
     p.standardOutput = FileHandle(forWritingAtPath: out)
@@ -135,6 +146,17 @@ public final class PostfixServer: Sendable {
   /// Postfix's log (one line per event; "disconnect from … quit=1 …" ends each session).
   public func log() -> String {
     (try? String(contentsOfFile: folder + "/postfix.log", encoding: .utf8)) ?? ""
+  }
+
+  /// Stops this instance's Postfix (the watchdog would, once the test process ends).
+  public func stop() {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/bash")
+    p.arguments = [testRepoRoot + "/Tests/tools/postfix-test-server", "stop", folder]
+    p.standardInput = FileHandle.nullDevice
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    if (try? p.run()) != nil { p.waitUntilExit() }
   }
 }
 
