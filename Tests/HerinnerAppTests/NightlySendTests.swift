@@ -395,3 +395,35 @@ let header = "number;customer_id;customer;email;kind;issued;due;amount;currency;
     #expect(try ledger.deliveries().isEmpty)
   }
 }
+
+@Suite struct PaymentsThroughThePortTests {
+  @Test func aCustomerWhoPaidIsNotReminded() throws {
+    let ex = try Example()
+    let ledger = MemoryLedger(clock: clock)
+    let paid = try #require(ex.load.invoices.first { $0.number == "2026-0101" })
+    let camt = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>
+      <Id>1</Id><Acct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1250.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>
+      <Ntry><Amt Ccy="EUR">1250.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+      <BookgDt><Dt>2026-11-30</Dt></BookgDt><ValDt><Dt>2026-11-30</Dt></ValDt><AcctSvcrRef>R1</AcctSvcrRef>
+      <NtryDtls><TxDtls><RltdPties><Dbtr><Nm>\(paid.customer)</Nm></Dbtr></RltdPties>
+      <RmtInf><Ustrd>factuur \(paid.number)</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+      </Stmt></BkToCstmrStmt></Document>
+      """
+    let imported = try ImportStatements(
+      store: ledger, invoices: ex.load.invoices, csvColumns: [:], read: { _ in nil }
+    ).run([("nov.xml", Array(camt.utf8))])
+    #expect(imported.refused.isEmpty, "\(imported.problems)")
+    #expect(try ledger.allocationTotals()[paid.number] == paid.outstanding.cents)
+    var p = ports(ledger: ledger, transport: AcceptingTransport(), example: ex)
+    p.payments = LedgerPayments(store: ledger)
+    var previews: [String] = []
+    _ = try NightlySend(config: ex.config, templates: ex.templates, load: ex.load, ports: p)
+      .run(on: night, options: .init(dryRun: true)) { previews.append($0.built.message.subject) }
+    #expect(!previews.isEmpty)
+    #expect(!previews.contains { $0.contains(paid.number) }, "never a reminder to someone who paid")
+  }
+}

@@ -14,6 +14,8 @@ public final class MemoryLedger: LedgerStore, BounceStore, Sendable {
   }
   private let state = Mutex(State())
   private let clock: WallClock
+  /// Statements, credits and allocations (the payments tables' twin).
+  let paymentStore = MemoryPayments()
 
   public init(clock: WallClock = .system) { self.clock = clock }
 
