@@ -16,15 +16,11 @@ public struct NightReport: Sendable {
   public var readyForCollection = 0
   /// Invoices that wait or are stopped, by reason key.
   public var waiting: [String: Int] = [:]
-  /// Invoice rows that were skipped as invalid, with their place.
-  public var rowProblems: [Problem] = []
   public var invalidRows = 0
   /// What the sending did (a dry run counts only messages it could not render).
   public var tally = RunTally()
   /// `unknown` deliveries in the ledger after the run (this run's and earlier ones).
   public var unknownPending = 0
-  /// Messages an interrupted run had recorded but never started: due again (sent tonight).
-  public var recoveredNotStarted = 0
   /// Things a person must act on, one line each.
   public var attention: [String] = []
   /// Invoices the plan stopped for a person (unknown or rejected deliveries).

@@ -29,8 +29,7 @@ public struct NightlySend {
     public var archive: Archive?
     public var attachments: Attachments
     public var clock: WallClock
-    public var transports: TransportFactory?
-    /// The night's connections, opened one per sender thread.
+    /// The connections, opened one per sender thread (none for a dry run).
     public var connection: ConnectionOpener?
     /// The per-run journal of started and answered messages (the crash window), and this
     /// machine's boot: a journal of the same boot is trusted by the recovery, another is not.
@@ -42,7 +41,7 @@ public struct NightlySend {
     public init(
       ledger: any LedgerStore, payments: any PaymentsView, inbox: (any StatementInbox)? = nil,
       lock: (any RunLock)? = nil, archive: Archive? = nil, attachments: Attachments,
-      clock: WallClock, transports: TransportFactory? = nil, connection: ConnectionOpener? = nil,
+      clock: WallClock, connection: ConnectionOpener? = nil,
       journal: (any JournalStore)? = nil, bootID: String? = nil,
       progress: ((Int, Int) -> Void)? = nil
     ) {
@@ -56,7 +55,6 @@ public struct NightlySend {
       self.archive = archive
       self.attachments = attachments
       self.clock = clock
-      self.transports = transports
       self.progress = progress
     }
   }
@@ -88,7 +86,6 @@ public struct NightlySend {
   ) throws -> NightReport {
     var report = NightReport(date: today, dryRun: options.dryRun)
     report.invalidRows = load.badRows
-    report.rowProblems = load.problems
     if let none = load.noInvoices {
       // An export that went wrong must not look like a quiet night.
       report.attention.append(none.description)
@@ -182,7 +179,6 @@ public struct NightlySend {
       },
       recorded: { Set(try ports.ledger.deliveries().map(\.messageKey)) })
     report.attention += recovery.attention.map(\.description)
-    report.recoveredNotStarted = recovery.plan.abandon.count
   }
 
   /// A transport failure that reaches here means nothing was sent (the runner reports a

@@ -25,9 +25,6 @@ public protocol StatementInbox: AnyObject {
   func importNew(invoices: [Invoice]) throws -> (lines: [String], problems: [String])
 }
 
-/// Opens `count` connections at once, all or nothing (a resend's single connection).
-public typealias TransportFactory = (_ count: Int) throws -> [any MailTransport]
-
 /// Opens connection `i` of the night on the thread that will use it; one that cannot be opened
 /// is left out, and only when none opens does the night fail (nothing sent).
 public typealias ConnectionOpener =

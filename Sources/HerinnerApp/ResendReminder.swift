@@ -158,14 +158,13 @@ public struct ResendReminder {
         references: planned.references, autoSubmitted: false)
       return .preview(built, step: planned.step, letter: planned.letter)
     }
-    guard let open = ports.transports, let archive = ports.archive else {
+    guard let open = ports.connection, let archive = ports.archive else {
       throw AppError(.failed, "resend \(r.number): no mail transport configured")
     }
     try ports.lock?.acquire()
     defer { ports.lock?.release() }
     let runner = NightRunner(
-      builder: builder, ledger: ports.ledger,
-      transports: try config.nothingSentOnFailure { try open(1) },
+      builder: builder, ledger: ports.ledger, connections: 1, open: open,
       envelopeFrom: config.smtp.envelopeFrom ?? config.company.email, bcc: config.smtp.bcc,
       maxPerMinute: 0, archive: archive.write, unarchive: archive.remove, clock: { date })
     runner.flushArchive = archive.flush

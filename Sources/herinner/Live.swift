@@ -28,7 +28,6 @@ struct Live {
       lock: FlockRunLock(path: config.lockFile, clock: clock),
       archive: .live(root: config.archive),
       attachments: .live(folder: config.invoices.attachments), clock: clock,
-      transports: { count in try openTransports(count: count, settings: settings) },
       connection: { _ throws(TransportError) in
         let t = CurlSMTPTransport(settings: settings)
         try t.verify()
@@ -77,14 +76,7 @@ struct Live {
       heloName: config.company.domain)
   }
 
-  /// Opens `count` connections for a resend, verified before anything is recorded.
-  func openTransports(count: Int, settings: SMTPSettings) throws -> [any MailTransport] {
-    try (0..<max(1, count)).map { _ in
-      let t = CurlSMTPTransport(settings: settings)
-      try t.verify()
-      return t
-    }
-  }
+
 }
 
 /// A password the config names by place (an environment variable or a file), never by value.

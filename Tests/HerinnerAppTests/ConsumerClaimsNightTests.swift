@@ -33,7 +33,7 @@ final class ConsumerWorld {
     for inv in invoices { pdfs[inv.pdf] = Array("%PDF-1.4 \(inv.number)".utf8) }
     return NightlySend.Ports(
       ledger: ledger, payments: NoPayments(), lock: MemoryRunLock(), archive: archive,
-      attachments: .memory(pdfs), clock: clock, transports: { [transport] _ in [transport] },
+      attachments: .memory(pdfs), clock: clock,
       connection: opener(transport))
   }
 

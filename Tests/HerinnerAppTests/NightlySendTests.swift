@@ -57,7 +57,6 @@ func ports(
   NightlySend.Ports(
     ledger: ledger, payments: payments, lock: lock, archive: archive ?? Archive.memory().0,
     attachments: .live(folder: example.config.invoices.attachments), clock: clock,
-    transports: transport.map { t in { _ in [t] } },
     connection: opener(transport))
 }
 

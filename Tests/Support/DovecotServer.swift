@@ -114,7 +114,7 @@ public final class DovecotServer: @unchecked Sendable {
       pthread_sigmask(SIG_UNBLOCK, &term, &previous)
       defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
       try p.run()
-      if Self.waitForPort(port, process: p, timeout: 20) {
+      if waitForPort(port, process: p, timeout: 20) {
         self.port = port
         self.process = p
         return
@@ -235,28 +235,6 @@ public final class DovecotServer: @unchecked Sendable {
     }
     guard ok else { throw DovecotStartError(description: "no free port") }
     return Int(UInt16(bigEndian: addr.sin_port))
-  }
-
-  /// Whether something listens on the port before the timeout (false at once if `process`
-  /// ended: Dovecot exits when it cannot bind).
-  private static func waitForPort(_ port: Int, process: Process, timeout: TimeInterval) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline && process.isRunning {
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-      var addr = sockaddr_in()
-      addr.sin_family = sa_family_t(AF_INET)
-      addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-      addr.sin_port = in_port_t(UInt16(port).bigEndian)
-      let rc = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-          connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-      }
-      close(fd)
-      if rc == 0 { return true }
-      usleep(50_000)
-    }
-    return false
   }
 
   /// SIGTERM (Dovecot's own clean shutdown, which ends its children too), SIGKILL after 10 s.

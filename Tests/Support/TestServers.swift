@@ -125,9 +125,11 @@ public func freePort() throws -> Int {
   return Int(UInt16(bigEndian: addr.sin_port))
 }
 
-public func waitForPort(_ port: Int, timeout: TimeInterval) -> Bool {
+/// Whether something listens on the port before the timeout; false at once when `process`
+/// (the server that should listen) has ended.
+public func waitForPort(_ port: Int, process: Process? = nil, timeout: TimeInterval) -> Bool {
   let deadline = Date().addingTimeInterval(timeout)
-  while Date() < deadline {
+  while Date() < deadline && process?.isRunning != false {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
