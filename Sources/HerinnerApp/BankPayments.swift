@@ -112,19 +112,21 @@ public struct ImportStatements {
         out.refused.append(file)
         continue
       }
+      // Known before it is parsed: a file imported by an earlier herinner is never refused
+      // (and set aside) by a stricter reader now.
+      let hash = contentHash(bytes)
+      if try store.statementImported(fileHash: hash)
+        || store.statementImported(fileHash: legacyContentHash(bytes))
+      {
+        if !quietWhenKnown { out.lines.append("\(file): already imported; nothing counted twice") }
+        continue
+      }
       let statement: StatementFile
       do {
         statement = try StatementFile.parse(bytes: bytes, file: file, csvColumns: csvColumns)
       } catch {
         out.problems += error.all.map(\.description)
         out.refused.append(file)
-        continue
-      }
-      let hash = contentHash(bytes)
-      if try store.statementImported(fileHash: hash)
-        || store.statementImported(fileHash: legacyContentHash(bytes))
-      {
-        if !quietWhenKnown { out.lines.append("\(file): already imported; nothing counted twice") }
         continue
       }
       let base = try PaymentState.load(from: store, invoices: invoices)
@@ -172,9 +174,19 @@ public struct ImportStatements {
 /// `payments resolve ID (--invoice N | --set-aside)`: a person's verdict on an unmatched credit.
 public struct ResolvePayment {
   public let store: any PaymentStore
-  public init(store: any PaymentStore) { self.store = store }
+  /// The valid invoices: a credit may only be given to an open one of them.
+  public let invoices: [Invoice]
+  public init(store: any PaymentStore, invoices: [Invoice]) {
+    self.store = store
+    self.invoices = invoices
+  }
 
   public func run(id: Int64, invoice: String?) throws -> String {
+    // A mistyped number would release the hold on the customer who really paid.
+    if let invoice, !invoices.contains(where: { $0.number == invoice && $0.status == .open }) {
+      throw AppError(
+        .refused, "payment #\(id): invoice \(invoice) is not an open invoice of the invoice file")
+    }
     guard try store.resolvePayment(id: id, invoice: invoice, amount: nil) else {
       throw AppError(.refused, "payment #\(id): no unmatched payment with that id")
     }

@@ -24,7 +24,12 @@ public struct FetchBounces {
     public var unreadable: [String] = []
     /// The server renumbered the mailbox (a new UIDVALIDITY): everything was read again.
     public var restarted = false
-    public var needsAttention: Bool { !unreadable.isEmpty || lines.contains(where: \.needsPerson) }
+    /// The mailbox failed after some messages were recorded: those are reported, the rest
+    /// waits for the next fetch.
+    public var stoppedBy: (any Error & Sendable)?
+    public var needsAttention: Bool {
+      !unreadable.isEmpty || lines.contains(where: \.needsPerson) || stoppedBy != nil
+    }
   }
 
   public let mailbox: any BounceMailbox
@@ -65,7 +70,12 @@ public struct FetchBounces {
           continue
         }
         report.lines += try importer.record([(message, read)])
-        try mailbox.markProcessed(uid: uid, moveTo: processedFolder)
+        do { try mailbox.markProcessed(uid: uid, moveTo: processedFolder) } catch {
+          // Recorded, so reported; it stays in the mailbox, and reading it again changes
+          // nothing (the record is keyed by the message's content).
+          report.stoppedBy = error as? (any Error & Sendable) ?? AppError(.failed, "\(error)")
+          return report
+        }
       }
       try bounces.saveMailboxCursor(
         MailboxCursor(uidValidity: found.uidValidity, lastUID: uid), for: mailboxURL)

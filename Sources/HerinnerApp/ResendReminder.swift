@@ -60,14 +60,24 @@ public struct ResendReminder {
     let rows = try ports.ledger.deliveries()
     guard !rows.isEmpty else { throw refuse(r.number, "nothing was ever sent (no ledger)") }
     let sent = rows.filter { $0.invoice == r.number && $0.state == .sent }
+    let bounced = rows.filter { $0.invoice == r.number && $0.state == .bounced }
     let step: Step
     if let s = r.step {
       step = s
     } else {
-      guard let latest = sent.max(by: { ($0.step, $0.id) < ($1.step, $1.id) }) else {
+      guard let latest = (sent + bounced).max(by: { ($0.step, $0.id) < ($1.step, $1.id) }) else {
         throw refuse(r.number, "no reminder was ever sent for this invoice")
       }
       step = latest.step
+    }
+    // The latest reminder bounced: never silently an older one instead of it.
+    if let b = bounced.filter({ $0.step == step }).max(by: { $0.id < $1.id }),
+      !sent.contains(where: { $0.step == step && $0.id > b.id })
+    {
+      throw refuse(
+        r.number,
+        "the \(step.rawValue) reminder bounced: correct the e-mail address in the invoice file, or `herinner resolve \(r.number) --stage \(step.rawValue) --not-sent` (it is then sent again by the night)"
+      )
     }
     guard let original = sent.filter({ $0.step == step }).max(by: { $0.id < $1.id }) else {
       throw refuse(r.number, "the \(step.rawValue) reminder was never sent for this invoice")

@@ -289,7 +289,9 @@ public struct Ladder: Sendable {
     }
 
     guard let first = history.firstSent(.first) else {
-      if let b = blocked(.first) {
+      // A covering 14-day letter that bounced, was rejected or is unknown holds the claim as
+      // well: no first reminder to the address that just failed.
+      if let b = blocked(.first) ?? blocked(.second) {
         d.reason = b
         return d
       }

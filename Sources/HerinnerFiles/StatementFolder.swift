@@ -28,11 +28,8 @@ public final class StatementFolder: StatementInbox {
       let path = (folder as NSString).appendingPathComponent(name)
       var dir: ObjCBool = false
       guard fm.fileExists(atPath: path, isDirectory: &dir), !dir.boolValue else { continue }
-      guard let data = fm.contents(atPath: path) else {
-        problems.append("\(path): cannot read the file")
-        continue
-      }
-      fresh.append((path, [UInt8](data)))
+      // A file that cannot be read is refused like a malformed one, and set aside.
+      fresh.append((path, fm.contents(atPath: path).map { [UInt8]($0) }))
     }
     let r = try ImportStatements(
       store: store, invoices: invoices, csvColumns: csvColumns,

@@ -191,6 +191,11 @@ struct BouncesFetch: HerinnerCommand {
     }
     _ = try BouncesImport.print(report.lines, json: json)
     for u in report.unreadable { Console.error(u) }
+    if let e = report.stoppedBy {
+      for line in ExitStatus.lines(for: e) { Console.error(line) }
+      Console.error("bounces fetch: stopped; what was read above is recorded, the rest waits")
+      return max(ExitStatus.code(for: e), ExitStatus.attention)
+    }
     return ExitStatus.code(needsAttention: report.needsAttention)
   }
 

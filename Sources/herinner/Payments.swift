@@ -166,8 +166,10 @@ struct PaymentsResolve: HerinnerCommand {
 
   func execute() throws -> Int32 {
     let config = try common.loadConfig()
+    let load = try loadInvoices(config, reportProblems: false)
     let ledger = try openLedger(config)
-    Console.out(try ResolvePayment(store: ledger).run(id: id, invoice: invoice))
+    Console.out(
+      try ResolvePayment(store: ledger, invoices: load.invoices).run(id: id, invoice: invoice))
     return ExitStatus.ok
   }
 }

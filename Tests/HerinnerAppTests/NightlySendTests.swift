@@ -426,3 +426,63 @@ let header = "number;customer_id;customer;email;kind;issued;due;amount;currency;
     #expect(!previews.contains { $0.contains(paid.number) }, "never a reminder to someone who paid")
   }
 }
+
+@Suite struct StatementFolderTests {
+  final class FailingStore: PaymentStore {
+    struct Broken: Error {}
+    func statementImported(fileHash: String) throws -> Bool { false }
+    func importStatement(
+      fileHash: String, file: String, format: String, latestBooking: CalendarDate?,
+      transactions: [BankTransaction], match: (BankTransaction, [String: Int64]) -> PaymentMatch
+    ) throws -> StatementImportResult { throw Broken() }
+    func allocationTotals() throws -> [String: Int64] { [:] }
+    func payments(status: String?) throws -> [PaymentRecord] { [] }
+    func resolvePayment(id: Int64, invoice: String?, amount: Int64?) throws -> Bool { false }
+    func latestStatementDate() throws -> CalendarDate? { nil }
+  }
+
+  func folder(_ files: [String: String]) throws -> String {
+    let dir = NSTemporaryDirectory() + "herinner-inbox-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+    return dir
+  }
+
+  @Test func aFileThatCannotBeReadIsSetAsideAndTheRestImported() throws {
+    let dir = try folder(["a-bad.sta": "this is no statement\n"])
+    let ledger = MemoryLedger(clock: clock)
+    let (lines, problems) = try StatementFolder(folder: dir, store: ledger, csvColumns: [:])
+      .importNew(invoices: [])
+    #expect(lines.isEmpty)
+    #expect(problems.contains { $0.contains("moved to") && $0.contains("rejected") })
+    #expect(FileManager.default.fileExists(atPath: dir + "/rejected/a-bad.sta"))
+    #expect(!FileManager.default.fileExists(atPath: dir + "/a-bad.sta"))
+  }
+
+  @Test func aLedgerFailureNeverSetsAGoodStatementAside() throws {
+    let camt = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><Stmt>
+      <Id>1</Id><Acct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-30</Dt></Dt></Bal>
+      <Ntry><Amt Ccy="EUR">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+      <BookgDt><Dt>2026-11-30</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef></Ntry>
+      </Stmt></BkToCstmrStmt></Document>
+      """
+    let dir = try folder(["nov.xml": camt])
+    #expect(throws: FailingStore.Broken.self) {
+      try StatementFolder(folder: dir, store: FailingStore(), csvColumns: [:]).importNew(invoices: [])
+    }
+    #expect(FileManager.default.fileExists(atPath: dir + "/nov.xml"), "the file is not to blame")
+  }
+
+  @Test func aCreditGoesOnlyToAnOpenInvoiceOfTheFile() throws {
+    let ex = try Example()
+    let ledger = MemoryLedger(clock: clock)
+    let resolve = ResolvePayment(store: ledger, invoices: ex.load.invoices)
+    #expect { try resolve.run(id: 1, invoice: "2026-9999") } throws: {
+      ($0 as? AppError)?.code == .refused
+    }
+  }
+}

@@ -303,3 +303,24 @@ func invoice(
     }
   }
 }
+
+@Suite struct CoveringLetterHoldTests {
+  @Test(arguments: [DeliveryState.bounced, .rejected, .unknown])
+  func aCoveringFourteenDayLetterThatFailedHoldsTheClaimsFirstReminder(_ state: DeliveryState)
+    throws
+  {
+    let invoice = Invoice(
+      number: "B", customer: "J. Jansen", email: "jan@example.nl", kind: .consumer,
+      issued: CalendarDate(parsing: "2026-10-01")!, due: CalendarDate(parsing: "2026-10-15")!,
+      amount: Money(cents: 100_00), pdf: "b.pdf")
+    let history = InvoiceHistory(deliveries: [
+      DeliveryRecord(
+        step: .second, state: state, date: CalendarDate(parsing: "2026-11-05")!,
+        recipients: "jan@example.nl")
+    ])
+    let d = Ladder(policy: Policy()).decision(
+      for: invoice, history: history, on: CalendarDate(parsing: "2026-11-20")!)
+    #expect(d.step == nil, "no first reminder to the address the 14-day letter failed at")
+    #expect(d.reason?.needsAttention == true)
+  }
+}

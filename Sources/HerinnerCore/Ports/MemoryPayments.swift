@@ -27,55 +27,57 @@ public final class MemoryPayments: PaymentStore, Sendable {
     fileHash: String, file: String, format: String, latestBooking: CalendarDate?,
     transactions: [BankTransaction], match: (BankTransaction, [String: Int64]) -> PaymentMatch
   ) throws -> StatementImportResult {
-    var s = state.withLock { $0 }
-    var result = StatementImportResult()
-    if s.statements.contains(where: { $0.hash == fileHash }) {
-      result.alreadyImported = true
+    // Under the lock from the first read to the last write: as one SQLite transaction.
+    return state.withLock { (live: inout State) -> StatementImportResult in
+      var s = live
+      var result = StatementImportResult()
+      if s.statements.contains(where: { $0.hash == fileHash }) {
+        result.alreadyImported = true
+        return result
+      }
+      s.statements.append((fileHash, latestBooking))
+      var allocated = Self.totals(s)
+      let name = String(file.split(separator: "/").last ?? Substring(file))
+      for t in transactions {
+        if t.undoesACredit, t.amount.cents > 0 {
+          Self.reverse(t, in: &s, into: &result, allocated: &allocated)
+          continue
+        }
+        guard t.isIncomingPayment else { continue }
+        result.credits += 1
+        if s.credits.contains(where: { $0.entryKey == t.key }) { continue }
+        result.newCredits += 1
+        let verdict = match(t, allocated)
+        let id = s.nextID
+        s.nextID += 1
+        var record = PaymentRecord(
+          id: id, bookingDate: t.bookingDate.iso, amount: t.amount, debtorName: t.debtorName,
+          debtorIBAN: t.debtorIBAN, remittance: t.remittance, status: "unmatched", rule: nil,
+          reason: nil, suspects: [], overpaid: 0, invoices: [:], statement: name,
+          structuredReference: t.structuredReference, endToEndID: t.endToEndID)
+        switch verdict {
+        case .matched(let rule, let allocations, let over):
+          record.status = "matched"
+          record.rule = rule.rawValue
+          record.overpaid = over.cents
+          result.matched += 1
+          for (invoice, amount) in allocations.sorted(by: { $0.key < $1.key }) {
+            s.allocations.append((id, invoice, amount.cents))
+            allocated[invoice, default: 0] += amount.cents
+          }
+          if over.cents > 0, let last = allocations.keys.sorted().last {
+            result.overpaid.append((id, last, over))
+          }
+        case .unmatched(let why, let suspects):
+          record.reason = why
+          record.suspects = suspects
+          result.unmatched += 1
+        }
+        s.credits.append(Credit(record: record, entryKey: t.key, account: t.account))
+      }
+      live = s  // the whole file or nothing
       return result
     }
-    s.statements.append((fileHash, latestBooking))
-    var allocated = Self.totals(s)
-    let name = String(file.split(separator: "/").last ?? Substring(file))
-    for t in transactions {
-      if t.undoesACredit, t.amount.cents > 0 {
-        Self.reverse(t, in: &s, into: &result, allocated: &allocated)
-        continue
-      }
-      guard t.isIncomingPayment else { continue }
-      result.credits += 1
-      if s.credits.contains(where: { $0.entryKey == t.key }) { continue }
-      result.newCredits += 1
-      let verdict = match(t, allocated)
-      let id = s.nextID
-      s.nextID += 1
-      var record = PaymentRecord(
-        id: id, bookingDate: t.bookingDate.iso, amount: t.amount, debtorName: t.debtorName,
-        debtorIBAN: t.debtorIBAN, remittance: t.remittance, status: "unmatched", rule: nil,
-        reason: nil, suspects: [], overpaid: 0, invoices: [:], statement: name,
-        structuredReference: t.structuredReference, endToEndID: t.endToEndID)
-      switch verdict {
-      case .matched(let rule, let allocations, let over):
-        record.status = "matched"
-        record.rule = rule.rawValue
-        record.overpaid = over.cents
-        result.matched += 1
-        for (invoice, amount) in allocations.sorted(by: { $0.key < $1.key }) {
-          s.allocations.append((id, invoice, amount.cents))
-          allocated[invoice, default: 0] += amount.cents
-        }
-        if over.cents > 0, let last = allocations.keys.sorted().last {
-          result.overpaid.append((id, last, over))
-        }
-      case .unmatched(let why, let suspects):
-        record.reason = why
-        record.suspects = suspects
-        result.unmatched += 1
-      }
-      s.credits.append(Credit(record: record, entryKey: t.key, account: t.account))
-    }
-    let done = s
-    state.withLock { $0 = done }  // the whole file or nothing
-    return result
   }
 
   /// The one credit a reversal takes back (same amount, currency and account, booked on or
