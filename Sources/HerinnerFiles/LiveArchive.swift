@@ -25,7 +25,12 @@ extension Archive {
             atPath: folder, withIntermediateDirectories: true)
           created = true
         }
-        let fd = try ArchiveFile.write(bytes, to: path, buffers: buffers)
+        let fd: Int32
+        do { fd = try ArchiveFile.write(bytes, to: path, buffers: buffers) } catch {
+          // A file cut short proves nothing and no message goes out with it.
+          unlink(path)
+          throw error
+        }
         try pending.add(fd, path: path, folder: folder, newFolder: created)
         return path
       },

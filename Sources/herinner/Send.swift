@@ -54,7 +54,9 @@ struct Send: HerinnerCommand {
     }
     for n in report.notices { Console.error(n) }
     if json {
-      Console.out(try Output.json(Output.NightSummary(report)))
+      // With --eml stdout is the mbox: the summary goes to stderr, JSON or not.
+      let summary = try Output.json(Output.NightSummary(report))
+      if eml { Console.error(summary) } else { Console.out(summary) }
     } else if eml {
       Console.error(Output.summary(report))
     } else {

@@ -262,7 +262,11 @@ let scenarios: [Scenario] = [
     ] {
       actions += step.apply(&m)
     }
-    // m0's failure came after no verdict: refused, nothing counted. With a verdict first:
+    // m0's failure came after no verdict: refused, nothing counted.
+    #expect(actions.map(line).last?.hasPrefix("refused") == true, "\(actions.map(line))")
+    #expect(actions.map(line).contains("abandon m0,m1,m2"), "\(actions.map(line))")
+    #expect(!actions.map(line).contains { $0.hasPrefix("done") })
+    // With a verdict first:
     var n = GroupCommit(total: 3, connections: 1, messagesPerConnection: 3)
     actions = n.start()
     for step: Happening in [

@@ -17,6 +17,17 @@ import Testing
     #expect(r.stdout.contains("6 message(s) would be sent for 7 invoice(s)"))
   }
 
+  @Test func withEmlTheJSONSummaryGoesToStderrTooLeavingTheMboxWhole() throws {
+    let ex = try ExampleCopy()
+    let r = try herinner(
+      ["send", "--dry-run", "--eml", "--json", "--config", ex.config, "--date", "2026-12-01"],
+      in: ex.path)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.hasPrefix("From "))
+    #expect(!r.stdout.contains("\"readyForCollection\""))
+    #expect(r.stderr.contains("\"readyForCollection\""))
+  }
+
   @Test func emlIsAnMboxPythonReadsWithoutDefects() throws {
     let ex = try ExampleCopy()
     let r = try herinner(
