@@ -260,6 +260,9 @@ public struct InvoiceSource: Sendable {
     var invoices: [Invoice] = []
     var problems: [Problem] = []
     var bad = 0
+    // The numbers of bad rows: a good row sharing one is skipped too (which is right is a
+    // person's call, and the bad one may be the real invoice).
+    var badNumbers: [String: [Int]] = [:]
     // Rows are checked as they are read: only the invoices stay in memory.
     let each: (Row) -> Void = { row in
       switch checker.invoice(from: row) {
@@ -267,6 +270,9 @@ public struct InvoiceSource: Sendable {
       case .failure(let p):
         problems.append(contentsOf: p.all)
         bad += 1
+        if !row.unreadable, let n = row.values[.number]?.trimmingSpaces, !n.isEmpty {
+          badNumbers[String(n), default: []].append(row.line)
+        }
       }
     }
     let records = try read(each)
@@ -279,6 +285,10 @@ public struct InvoiceSource: Sendable {
         firstLine[inv.number] = first
         duplicated[inv.number, default: [Int(first)]].append(inv.sourceLine)
       }
+    }
+    for (number, lines) in badNumbers {
+      guard let good = firstLine[number] else { continue }
+      duplicated[number, default: [Int(good)]] += lines
     }
     firstLine = [:]
     if !duplicated.isEmpty {
